@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { envVar } from './define-config';
+import { logLevel, port, positiveInt, url } from './parsers';
+
+/**
+ * Variables more than one service reads. Each service's config.ts picks the ones it needs and
+ * adds its own, so every service has one schema and the README table is generated from them.
+ */
+export const sharedEnv = {
+  nodeEnv: envVar(
+    'NODE_ENV',
+    z.enum(['development', 'production', 'test']).default('development'),
+    'Runtime mode; production requires an explicit JWT_SECRET',
+  ),
+  logLevel: envVar('LOG_LEVEL', logLevel, 'pino log level'),
+  namespace: envVar(
+    'CHAT_NAMESPACE',
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, _ or -')
+      .optional(),
+    'Prefix of our exchanges, queues and Redis keys (e.g. "staging" gives staging.chat.commands); unset means no prefix',
+  ),
+  databaseUrl: envVar(
+    'DATABASE_URL',
+    url(['postgres', 'postgresql'], 'postgresql://postgres@127.0.0.1:5432/tutorgo_chat'),
+    'PostgreSQL connection URL',
+  ),
+  databasePoolMax: envVar(
+    'DATABASE_POOL_MAX',
+    positiveInt(10, 200),
+    'Largest PostgreSQL pool size per process',
+  ),
+  redisUrl: envVar(
+    'REDIS_URL',
+    url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0'),
+    'Redis connection URL; a path /N selects database N',
+  ),
+  rabbitmqUrl: envVar(
+    'RABBITMQ_URL',
+    url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+    'RabbitMQ connection URL; a path /vhost selects the virtual host',
+  ),
+  jwtSecret: envVar(
+    'JWT_SECRET',
+    z.string().min(16, 'must be at least 16 characters').optional(),
+    'HS256 secret shared with TutorGo auth (required unless JWT_PUBLIC_KEY is set)',
+  ),
+  jwtPublicKey: envVar(
+    'JWT_PUBLIC_KEY',
+    z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+    'PEM public key; when set, RS256 tokens are accepted instead of HS256',
+  ),
+  jwtIssuer: envVar('JWT_ISSUER', z.string().optional(), 'Required `iss` claim, if set'),
+  jwtAudience: envVar('JWT_AUDIENCE', z.string().optional(), 'Required `aud` claim, if set'),
+  shutdownTimeoutMs: envVar(
+    'SHUTDOWN_TIMEOUT_MS',
+    positiveInt(10_000, 120_000),
+    'How long graceful shutdown may take before the process exits anyway',
+  ),
+  partitions: envVar(
+    'CHAT_PARTITIONS',
+    positiveInt(8, 256),
+    'Number of chat.send.<p> queues; must be the same for every edge and message-service',
+  ),
+  chatServicePort: envVar(
+    'CHAT_SERVICE_PORT',
+    port(3006),
+    'The single public port serving /socket.io and /chat in npm start and docker compose',
+  ),
+} as const;

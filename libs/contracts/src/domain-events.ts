@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Events on `chat.events` (topic) for other TutorGo services. The routing key is the event type;
+ * a new version is added beside the old one, never changed in place.
+ */
+export const messageCreatedV1Schema = z.object({
+  type: z.literal('chat.message.created.v1'),
+  messageId: z.string(),
+  conversationId: z.string(),
+  seq: z.number().int().positive(),
+  senderId: z.string(),
+  receiverId: z.string(),
+  message: z.string(),
+  createdAt: z.string(),
+});
+export type MessageCreatedV1 = z.infer<typeof messageCreatedV1Schema>;
+
+export const conversationReadV1Schema = z.object({
+  type: z.literal('chat.conversation.read.v1'),
+  conversationId: z.string(),
+  readerId: z.string(),
+  upToMessageId: z.string().nullable(),
+  upToSeq: z.number().int().nonnegative(),
+  readAt: z.string(),
+});
+export type ConversationReadV1 = z.infer<typeof conversationReadV1Schema>;
+
+export const conversationClosedV1Schema = z.object({
+  type: z.literal('chat.conversation.closed.v1'),
+  conversationId: z.string(),
+  reason: z.string(),
+  closedAt: z.string(),
+});
+export type ConversationClosedV1 = z.infer<typeof conversationClosedV1Schema>;
+
+export type ChatDomainEvent = MessageCreatedV1 | ConversationReadV1 | ConversationClosedV1;

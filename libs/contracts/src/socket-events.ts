@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { chatMessageSchema, type ChatMessage } from './chat-message';
+import { clientMessageIdSchema, conversationIdSchema, userIdSchema } from './ids';
+
+/**
+ * The Socket.IO protocol of chat-service-spec.md. Client payloads are strict: an unknown key
+ * (a forged `senderId`, say) is an error rather than silently ignored, so a client learns early.
+ */
+export const sendMessagePayloadSchema = z.strictObject({
+  conversationId: conversationIdSchema,
+  receiverId: userIdSchema,
+  message: z.string(),
+  clientMessageId: clientMessageIdSchema.optional(),
+});
+export type SendMessagePayload = z.infer<typeof sendMessagePayloadSchema>;
+
+export const conversationArgSchema = conversationIdSchema;
+
+export const errorPayloadSchema = z.object({
+  message: z.string(),
+  code: z.string(),
+  clientMessageId: z.string().optional(),
+  event: z.string().optional().describe('The client event that failed'),
+});
+export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
+
+export const connectedPayloadSchema = z.object({
+  userId: z.string(),
+  socketId: z.string(),
+  timestamp: z.string(),
+  queuedMessages: z.array(chatMessageSchema),
+  unreadCount: z.number().int().nonnegative(),
+});
+export type ConnectedPayload = z.infer<typeof connectedPayloadSchema>;
+
+export const messagesReadPayloadSchema = z.object({
+  conversationId: z.string(),
+  readerId: z.string(),
+  upToMessageId: z.string().nullable(),
+  readAt: z.string(),
+});
+export type MessagesReadPayload = z.infer<typeof messagesReadPayloadSchema>;
+
+export const conversationClosedPayloadSchema = z.object({
+  conversationId: z.string(),
+  reason: z.string(),
+});
+export type ConversationClosedPayload = z.infer<typeof conversationClosedPayloadSchema>;
+
+export type SendMessageAck =
+  { ok: true; message: ChatMessage } | { ok: false; error: { code: string; message: string } };
+
+export interface ConversationRoomPayload {
+  conversationId: string;
+  timestamp: string;
+}
+
+export interface ClientToServerEvents {
+  'send-message': (payload: SendMessagePayload, ack?: (result: SendMessageAck) => void) => void;
+  'join-conversation': (conversationId: string) => void;
+  'leave-conversation': (conversationId: string) => void;
+}
+
+export interface ServerToClientEvents {
+  connected: (payload: ConnectedPayload) => void;
+  'message-sent': (message: ChatMessage) => void;
+  'new-message': (message: ChatMessage) => void;
+  'user-online': (payload: { userId: string }) => void;
+  'user-offline': (payload: { userId: string }) => void;
+  'joined-conversation': (payload: ConversationRoomPayload) => void;
+  'left-conversation': (payload: ConversationRoomPayload) => void;
+  'messages-read': (payload: MessagesReadPayload) => void;
+  'conversation-closed': (payload: ConversationClosedPayload) => void;
+  error: (payload: ErrorPayload) => void;
+}

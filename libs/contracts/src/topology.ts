@@ -1,0 +1,51 @@
+/**
+ * Names of our RabbitMQ exchanges and queues and the Redis key prefix, all under one namespace
+ * (CHAT_NAMESPACE) so that environments and test runs sharing a broker never see each other.
+ */
+export interface TopologyNames {
+  commandsExchange: string;
+  sendQueue(partition: number): string;
+  deliveryExchange: string;
+  unroutedExchange: string;
+  offlineQueue: string;
+  edgeQueue(nodeId: string): string;
+  eventsExchange: string;
+  deadLetterExchange: string;
+  deadLetterQueue(queue: string): string;
+  bookingQueue: string;
+  redisKeyPrefix: string;
+}
+
+export function topologyNames(namespace: string | undefined): TopologyNames {
+  const name = (base: string) => (namespace ? `${namespace}.${base}` : base);
+  return {
+    commandsExchange: name('chat.commands'),
+    sendQueue: (partition) => name(`chat.send.${partition}`),
+    deliveryExchange: name('chat.delivery'),
+    unroutedExchange: name('chat.delivery.unrouted'),
+    offlineQueue: name('chat.offline'),
+    edgeQueue: (nodeId) => name(`chat.edge.${nodeId}`),
+    eventsExchange: name('chat.events'),
+    deadLetterExchange: name('chat.dlx'),
+    deadLetterQueue: (queue) => `${queue}.dlq`,
+    bookingQueue: name('chat.bookings'),
+    redisKeyPrefix: namespace ? `${namespace}:chat:` : 'chat:',
+  };
+}
+
+/** Routing keys. */
+export const sendRoutingKey = (partition: number) => `send.${partition}`;
+export const userRoutingKey = (userId: string) => `user.${userId}`;
+
+/**
+ * The partition of a conversation: FNV-1a over its id, mod `partitions`. Every edge must compute
+ * the same value, so this is the one definition.
+ */
+export function conversationPartition(conversationId: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < conversationId.length; i++) {
+    hash ^= conversationId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}

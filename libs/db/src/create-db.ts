@@ -1,0 +1,71 @@
+import knexFactory, { type Knex } from 'knex';
+import type { Logger } from '@chat/observability';
+import { migrationSource } from './migration-source';
+
+export interface DbConfig {
+  /** postgresql:// URL. */
+  url: string;
+  /** Largest pool size; default 10. */
+  poolMax?: number;
+  /** How long a query may wait for a connection before failing, in ms; default 5000. */
+  acquireTimeoutMs?: number;
+}
+
+export interface Db {
+  readonly knex: Knex;
+  /** Resolves when PostgreSQL answers; rejects with a message naming the host and database when not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDb(config: DbConfig, logger: Logger): Db {
+  const log = logger.child({ module: 'db' });
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: config.url, application_name: 'tutorgo-chat' },
+    pool: {
+      min: 0,
+      max: config.poolMax ?? 10,
+      // A connection that breaks while idle emits 'error'; without a listener it would crash the process.
+      afterCreate(
+        connection: { on(event: 'error', listener: (error: Error) => void): void },
+        done: (error: Error | null, connection: unknown) => void,
+      ) {
+        connection.on('error', (error) => log.error({ err: error }, 'postgres connection error'));
+        done(null, connection);
+      },
+    },
+    acquireConnectionTimeout: config.acquireTimeoutMs ?? 5000,
+    migrations: { migrationSource, tableName: 'knex_migrations' },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    knex,
+    async ping() {
+      try {
+        await knex.raw('select 1');
+      } catch (error) {
+        throw new Error(
+          `PostgreSQL is not reachable at ${describeUrl(config.url)}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    },
+    close() {
+      closing ??= knex.destroy();
+      return closing;
+    },
+  };
+}
+
+/** host:port/database of a URL, without the password, for messages and logs. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}

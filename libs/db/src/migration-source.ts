@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as chatSchema from './migrations/001-chat-schema';
+
+/**
+ * Migrations are imported, not discovered on disk, so they run the same under tsx, jest and a
+ * bundled build. Append new ones; never edit one that has shipped.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '001-chat-schema': chatSchema,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`Unknown migration ${name}`);
+    return migration;
+  },
+};

@@ -1,0 +1,2 @@
+export { AppError, isAppError, toAppError } from './app-error';
+export { ERROR_CODES, isErrorCode, type ErrorCode } from './error-codes';

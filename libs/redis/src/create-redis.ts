@@ -1,0 +1,48 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '@chat/observability';
+
+export type { Redis };
+
+export interface RedisConfig {
+  /** redis:// URL; a path /N selects database N (ioredis reads it from the URL). */
+  url: string;
+  /** Prepended to every key this client touches, e.g. "staging:chat:". */
+  keyPrefix: string;
+  /** Fail commands after this many reconnect attempts instead of queueing forever; default 3. */
+  maxRetriesPerRequest?: number;
+}
+
+export interface RedisClient {
+  readonly redis: Redis;
+  readonly keyPrefix: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRedis(config: RedisConfig, logger: Logger): RedisClient {
+  const log = logger.child({ module: 'redis' });
+  const redis = new Redis(config.url, {
+    keyPrefix: config.keyPrefix,
+    maxRetriesPerRequest: config.maxRetriesPerRequest ?? 3,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 5000),
+  });
+  redis.on('error', (error) => log.error({ err: error }, 'redis error'));
+  redis.on('reconnecting', (delay: number) => log.warn({ delay }, 'redis reconnecting'));
+  let closing: Promise<void> | undefined;
+  return {
+    redis,
+    keyPrefix: config.keyPrefix,
+    async ping() {
+      if (redis.status === 'wait') await redis.connect();
+      await redis.ping();
+    },
+    close() {
+      closing ??= redis.quit().then(
+        () => undefined,
+        () => redis.disconnect(),
+      );
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createRedis, type Redis, type RedisClient, type RedisConfig } from './create-redis';

@@ -1,0 +1,41 @@
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
+import { stopContainers } from './containers';
+import { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
+
+/**
+ * Drops this run's database and deletes whatever Redis keys, queues and exchanges its tests
+ * left under the run's prefix (tests clean up after themselves; this catches the ones that
+ * failed half way).
+ */
+export default async function globalTeardown(): Promise<void> {
+  const runId = process.env.CHAT_TEST_RUN_ID;
+  const adminUrl = process.env.CHAT_TEST_ADMIN_DATABASE_URL;
+  if (!runId || !adminUrl) return;
+  const prefix = `t${runId}-`;
+
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw('drop database if exists ?? with (force)', [`chat_test_${runId}`]);
+  } finally {
+    await admin.destroy();
+  }
+
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+    lazyConnect: true,
+  });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+
+  await deleteRabbitObjectsWithPrefix(process.env.RABBITMQ_URL ?? '', prefix);
+  await stopContainers();
+}

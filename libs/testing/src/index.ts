@@ -1,0 +1,10 @@
+export {
+  LOCAL_SERVICE_URLS,
+  testNamespace,
+  testRunId,
+  testServiceUrls,
+  withDatabase,
+  type ServiceUrls,
+} from './service-urls';
+export { createTcpProxy, type TcpProxy } from './tcp-proxy';
+export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
