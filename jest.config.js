@@ -12,6 +12,8 @@ const transform = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration tests talk to real services; unit tests finish far below this anyway.
+  testTimeout: 30_000,
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
     {
@@ -29,7 +31,6 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 30_000,
     },
   ],
 };

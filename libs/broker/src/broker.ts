@@ -74,9 +74,19 @@ export interface Broker {
   /** Runs `setup` now and again after every reconnect. */
   addTopology(setup: TopologySetup): Promise<void>;
   /** Resolves once the broker confirmed the message; rejects on nack, return (mandatory) or timeout. */
-  publish(exchange: string, routingKey: string, body: unknown, options?: PublishOptions): Promise<void>;
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: unknown,
+    options?: PublishOptions,
+  ): Promise<void>;
   /** Consumes with manual ack: the handler resolving acks, throwing requeues or parks the message. */
   consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Consumer>;
+  /**
+   * Runs `work` on a shared plain channel (bindings and other quick declarations), in call
+   * order. Waits for a connection up to the publish timeout.
+   */
+  withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T>;
   /** Called after a lost connection came back and topology and consumers were restored. */
   onReconnect(listener: () => void): void;
   close(): Promise<void>;
@@ -91,7 +101,12 @@ interface ConsumerSpec {
   cancelled: boolean;
   inFlight: number;
   attempts: Map<string, number>;
+  /** The connection a restart is already scheduled on. */
+  restartingOn?: ChannelModel;
 }
+
+/** AMQP channel-level errors: they close one channel, never the connection. */
+const CHANNEL_ERROR_CODES = new Set([403, 404, 405, 406]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,6 +120,7 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   const returned = new Map<string, string>();
   let model: ChannelModel | undefined;
   let publishChannel: Promise<ConfirmChannel> | undefined;
+  let sharedChannel: Promise<Channel> | undefined;
   let connectedOnce = false;
   let stopped = false;
   let connectionWaiters: (() => void)[] = [];
@@ -120,7 +136,27 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     await channel.close();
     model = next;
     publishChannel = undefined;
-    for (const spec of consumers) if (!spec.cancelled) await startConsumer(next, spec);
+    sharedChannel = undefined;
+    try {
+      for (const spec of consumers) {
+        if (spec.cancelled) continue;
+        try {
+          await startConsumer(next, spec);
+        } catch (error) {
+          // A queue that is gone (404) or held exclusively elsewhere (405) must not keep the
+          // whole connection down: that consumer retries on its own.
+          if (!CHANNEL_ERROR_CODES.has((error as { code?: number }).code ?? 0)) throw error;
+          log.error({ err: error, queue: spec.queue }, 'could not restore consumer, retrying');
+          scheduleRestart(next, spec);
+        }
+      }
+    } catch (error) {
+      // Recovery drops this connection and tries again; publishes must not use it meanwhile.
+      model = undefined;
+      publishChannel = undefined;
+      sharedChannel = undefined;
+      throw error;
+    }
   }
 
   const connection: RecoveringChannelModel = await amqplib
@@ -142,10 +178,13 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     });
 
   connection.on('error', (error: Error) => log.warn({ err: error }, 'connection error'));
-  connection.on('blocked', (reason: string) => log.warn({ reason }, 'connection blocked by broker'));
+  connection.on('blocked', (reason: string) =>
+    log.warn({ reason }, 'connection blocked by broker'),
+  );
   connection.on('disconnect', (error: Error) => {
     model = undefined;
     publishChannel = undefined;
+    sharedChannel = undefined;
     for (const spec of consumers) spec.channel = undefined;
     if (!stopped) log.warn({ err: error }, 'connection lost, reconnecting');
   });
@@ -169,10 +208,13 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   function waitForConnection(deadline: number): Promise<ChannelModel> {
     if (model) return Promise.resolve(model);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        connectionWaiters = connectionWaiters.filter((w) => w !== onConnect);
-        reject(new BrokerUnavailableError('RabbitMQ connection did not come back in time'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          connectionWaiters = connectionWaiters.filter((w) => w !== onConnect);
+          reject(new BrokerUnavailableError('RabbitMQ connection did not come back in time'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const onConnect = () => {
         clearTimeout(timer);
         if (model) resolve(model);
@@ -212,32 +254,47 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     const channel = await confirmChannel(current);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new BrokerUnavailableError(`No confirm from RabbitMQ within ${publishTimeoutMs} ms`)),
+        () =>
+          reject(
+            new BrokerUnavailableError(`No confirm from RabbitMQ within ${publishTimeoutMs} ms`),
+          ),
         Math.max(0, deadline - Date.now()),
       );
-      channel.publish(
-        exchange,
-        routingKey,
-        content,
-        {
-          persistent: options.persistent ?? true,
-          mandatory: options.mandatory ?? false,
-          contentType: 'application/json',
-          messageId: options.messageId,
-          correlationId: options.correlationId,
-          type: options.type,
-          headers: options.headers,
-          timestamp: Math.floor(Date.now() / 1000),
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          const replyText = returned.get(options.messageId);
-          returned.delete(options.messageId);
-          if (error) reject(error instanceof Error ? error : new PublishNackedError(exchange, routingKey));
-          else if (replyText !== undefined) reject(new UnroutableError(exchange, routingKey, replyText));
-          else resolve();
-        },
-      );
+      try {
+        channel.publish(
+          exchange,
+          routingKey,
+          content,
+          {
+            persistent: options.persistent ?? true,
+            mandatory: options.mandatory ?? false,
+            contentType: 'application/json',
+            messageId: options.messageId,
+            correlationId: options.correlationId,
+            type: options.type,
+            headers: options.headers,
+            timestamp: Math.floor(Date.now() / 1000),
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            const replyText = returned.get(options.messageId);
+            returned.delete(options.messageId);
+            // amqplib reports a basic.nack as Error('message nacked') and a channel that closed
+            // before the confirm as Error('channel closed'); only the latter is worth retrying.
+            const nacked =
+              error && (!(error instanceof Error) || error.message === 'message nacked');
+            if (nacked) reject(new PublishNackedError(exchange, routingKey));
+            else if (error) reject(error as Error);
+            else if (replyText !== undefined)
+              reject(new UnroutableError(exchange, routingKey, replyText));
+            else resolve();
+          },
+        );
+      } catch (error) {
+        // publish() throws at once on a channel that closed meanwhile: no timer left behind.
+        clearTimeout(timer);
+        throw error;
+      }
     });
   }
 
@@ -263,6 +320,10 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
           attempt >= 3 ||
           Date.now() >= deadline;
         if (final) throw error;
+        // A publish to a missing exchange closes the channel; publishing it again would only
+        // close the next channel too, taking concurrent publishes down with it.
+        const missing = await missingExchange(exchange);
+        if (missing) throw missing;
         // The channel or connection went away before the confirm: publish again once it is back.
         // A duplicate is possible and fine; consumers de-duplicate by message id.
         log.warn({ err: error, exchange, routingKey, attempt }, 'publish failed, retrying');
@@ -271,9 +332,26 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     }
   }
 
+  /** The broker's 404 when `exchange` does not exist (checked on a throwaway channel). */
+  async function missingExchange(exchange: string): Promise<Error | undefined> {
+    const current = model;
+    if (!current || exchange === '') return undefined;
+    try {
+      const channel = await current.createChannel();
+      channel.on('error', () => undefined);
+      await channel.checkExchange(exchange);
+      await channel.close().catch(() => undefined);
+      return undefined;
+    } catch (error) {
+      return (error as { code?: number }).code === 404 ? (error as Error) : undefined;
+    }
+  }
+
   async function startConsumer(current: ChannelModel, spec: ConsumerSpec): Promise<void> {
     const channel = await current.createChannel();
-    channel.on('error', (error: Error) => log.warn({ err: error, queue: spec.queue }, 'consumer channel error'));
+    channel.on('error', (error: Error) =>
+      log.warn({ err: error, queue: spec.queue }, 'consumer channel error'),
+    );
     channel.on('close', () => {
       if (spec.channel !== channel) return;
       spec.channel = undefined;
@@ -298,7 +376,12 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   }
 
   function scheduleRestart(current: ChannelModel, spec: ConsumerSpec): void {
+    // Both the channel's 'close' and the failed start ask for a restart: one timer is enough,
+    // else the attempts double every second while the queue is missing.
+    if (spec.restartingOn === current) return;
+    spec.restartingOn = current;
     setTimeout(() => {
+      if (spec.restartingOn === current) spec.restartingOn = undefined;
       if (stopped || spec.cancelled || model !== current || spec.channel) return;
       startConsumer(current, spec).catch((error: unknown) => {
         log.error({ err: error, queue: spec.queue }, 'could not restart consumer');
@@ -308,9 +391,15 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     }, 1000).unref();
   }
 
-  async function handleDelivery(spec: ConsumerSpec, channel: Channel, raw: ConsumeMessage): Promise<void> {
+  async function handleDelivery(
+    spec: ConsumerSpec,
+    channel: Channel,
+    raw: ConsumeMessage,
+  ): Promise<void> {
     spec.inFlight++;
-    const key = (raw.properties.messageId as string | undefined) ?? `${raw.fields.routingKey}:${raw.content.length}`;
+    const key =
+      (raw.properties.messageId as string | undefined) ??
+      `${raw.fields.routingKey}:${raw.content.length}`;
     try {
       await spec.handler(toReceivedMessage(raw));
       spec.attempts.delete(key);
@@ -338,11 +427,16 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   }
 
   async function park(spec: ConsumerSpec, channel: Channel, raw: ConsumeMessage, reason: string) {
-    log.warn({ queue: spec.queue, reason, messageId: raw.properties.messageId }, 'parking poison message');
+    log.warn(
+      { queue: spec.queue, reason, messageId: raw.properties.messageId },
+      'parking poison message',
+    );
     const target = spec.options.deadLetter;
     if (!target) return settle(() => channel.nack(raw, false, false));
     try {
+      // Mandatory: a target with no queue bound must not swallow the message.
       await publish(target.exchange, target.routingKey, raw.content, {
+        mandatory: true,
         messageId: raw.properties.messageId as string | undefined,
         correlationId: raw.properties.correlationId as string | undefined,
         type: raw.properties.type as string | undefined,
@@ -357,6 +451,7 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
       settle(() => channel.ack(raw));
     } catch (error) {
       log.error({ err: error, queue: spec.queue }, 'could not park poison message, requeueing');
+      await sleep(spec.options.retryDelayMs ?? 1000);
       settle(() => channel.nack(raw, false, true));
     }
   }
@@ -379,30 +474,67 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     async addTopology(declare) {
       topologies.push(declare);
       if (!model) return;
-      const channel = await model.createChannel();
-      channel.on('error', (error: Error) => log.error({ err: error }, 'topology declaration failed'));
       try {
-        await declare(channel);
-      } finally {
-        await channel.close().catch(() => undefined);
+        const channel = await model.createChannel();
+        channel.on('error', (error: Error) =>
+          log.error({ err: error }, 'topology declaration failed'),
+        );
+        try {
+          await declare(channel);
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      } catch (error) {
+        // Kept, it would fail every reconnect's setup and so keep the connection down for good.
+        topologies.splice(topologies.indexOf(declare), 1);
+        throw error;
       }
     },
     publish,
     async consume(queue, handler, options) {
-      const spec: ConsumerSpec = { queue, handler, options, cancelled: false, inFlight: 0, attempts: new Map() };
+      const spec: ConsumerSpec = {
+        queue,
+        handler,
+        options,
+        cancelled: false,
+        inFlight: 0,
+        attempts: new Map(),
+      };
       consumers.add(spec);
-      if (model) await startConsumer(model, spec);
+      if (model) {
+        try {
+          await startConsumer(model, spec);
+        } catch (error) {
+          // The caller learns it has no consumer: it must not start later behind its back.
+          spec.cancelled = true;
+          consumers.delete(spec);
+          throw error;
+        }
+      }
       return {
         async cancel() {
           spec.cancelled = true;
           consumers.delete(spec);
           const channel = spec.channel;
-          if (channel && spec.consumerTag) await channel.cancel(spec.consumerTag).catch(() => undefined);
+          if (channel && spec.consumerTag)
+            await channel.cancel(spec.consumerTag).catch(() => undefined);
           while (spec.inFlight > 0) await sleep(20);
           spec.channel = undefined;
           if (channel) await channel.close().catch(() => undefined);
         },
       };
+    },
+    async withChannel(work) {
+      const current = await waitForConnection(Date.now() + publishTimeoutMs);
+      sharedChannel ??= current.createChannel().then((channel) => {
+        channel.on('error', (error: Error) => log.warn({ err: error }, 'shared channel error'));
+        channel.on('close', () => {
+          if (sharedChannel === created) sharedChannel = undefined;
+        });
+        return channel;
+      });
+      const created = sharedChannel;
+      return work(await created);
     },
     onReconnect(listener) {
       reconnectListeners.push(listener);
@@ -418,7 +550,9 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
         }
         const deadline = Date.now() + publishTimeoutMs;
         while ([...consumers].some((s) => s.inFlight > 0) && Date.now() < deadline) await sleep(20);
-        await connection.close().catch((error: unknown) => log.debug({ err: error }, 'close failed'));
+        await connection
+          .close()
+          .catch((error: unknown) => log.debug({ err: error }, 'close failed'));
         log.info('broker connection closed');
       })();
       return closing;

@@ -8,6 +8,7 @@ export {
   type PublishOptions,
   type TopologySetup,
 } from './broker';
+export { createChatPublisher, type ChatPublisher } from './chat-publisher';
 export { assertQueueWithDeadLetter, chatTopology, deadLetterTarget } from './chat-topology';
 export {
   BrokerUnavailableError,

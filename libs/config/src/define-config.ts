@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** One environment variable: its name, the zod schema that parses it (with its default) and what it means. */
 export interface EnvVar<T extends z.ZodType = z.ZodType> {
@@ -33,7 +33,8 @@ export class ConfigError extends Error {
 
 /**
  * Parses every variable of the spec from `env` once and returns a frozen object. An empty
- * string counts as unset, so `FOO=` falls back to the default instead of failing oddly.
+ * (or blank) string counts as unset, so `FOO=` falls back to the default instead of failing
+ * oddly; a blank port would otherwise coerce to 0.
  */
 export function loadConfig<S extends ConfigSpec>(
   spec: S,
@@ -43,15 +44,13 @@ export function loadConfig<S extends ConfigSpec>(
   const problems: { env: string; message: string }[] = [];
   for (const [key, variable] of Object.entries(spec)) {
     const raw = env[variable.env];
-    const parsed = variable.schema.safeParse(raw === '' ? undefined : raw);
+    const unset = raw === undefined || raw.trim() === '';
+    const parsed = variable.schema.safeParse(unset ? undefined : raw);
     if (parsed.success) {
       result[key] = parsed.data;
     } else {
       const issue = parsed.error.issues[0];
-      const message =
-        raw === undefined || raw === ''
-          ? 'is required but not set'
-          : (issue?.message ?? 'is invalid');
+      const message = unset ? 'is required but not set' : (issue?.message ?? 'is invalid');
       problems.push({ env: variable.env, message });
     }
   }

@@ -8,4 +8,5 @@ export {
   type EnvVar,
 } from './define-config';
 export * as parse from './parsers';
-export { sharedEnv } from './shared-env';
+export { assertJwtConfigured, sharedEnv } from './shared-env';
+export { DEV_JWT_SECRET } from './dev-defaults';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVar } from './define-config';
+import { ConfigError, envVar } from './define-config';
 import { logLevel, port, positiveInt, url } from './parsers';
 
 /**
@@ -69,3 +69,12 @@ export const sharedEnv = {
     'The single public port serving /socket.io and /chat in npm start and docker compose',
   ),
 } as const;
+
+/** JWT_SECRET and JWT_PUBLIC_KEY are each optional, but a service that verifies tokens needs one. */
+export function assertJwtConfigured(config: { jwtSecret?: string; jwtPublicKey?: string }): void {
+  if (!config.jwtSecret && !config.jwtPublicKey) {
+    throw new ConfigError([
+      { env: 'JWT_SECRET', message: 'is required unless JWT_PUBLIC_KEY is set' },
+    ]);
+  }
+}

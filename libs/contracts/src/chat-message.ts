@@ -32,3 +32,46 @@ export const historyMessageSchema = z.object({
   editedAt: z.string().nullable(),
 });
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
+
+/** The fields of a stored message the wire shapes are made from. */
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  receiverId: string;
+  body: string;
+  clientMessageId: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  read: boolean;
+}
+
+export function toChatMessage(record: MessageRecord): ChatMessage {
+  return {
+    id: record.id,
+    conversationId: record.conversationId,
+    senderId: record.senderId,
+    receiverId: record.receiverId,
+    message: record.body,
+    timestamp: record.createdAt.toISOString(),
+    read: record.read,
+    seq: record.seq,
+    clientMessageId: record.clientMessageId,
+  };
+}
+
+export function toHistoryMessage(record: MessageRecord): HistoryMessage {
+  return {
+    id: record.id,
+    conversationId: record.conversationId,
+    senderId: record.senderId,
+    receiverId: record.receiverId,
+    message: record.body,
+    read: record.read,
+    createdAt: record.createdAt.toISOString(),
+    seq: record.seq,
+    clientMessageId: record.clientMessageId,
+    editedAt: record.editedAt ? record.editedAt.toISOString() : null,
+  };
+}

@@ -6,3 +6,4 @@ export * from './deliveries';
 export * from './domain-events';
 export * from './booking-events';
 export * from './topology';
+export * from './send-rules';

@@ -1,3 +1,30 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { migrateLatest, migrateRollbackAll } from './migrate';
+export {
+  createMessageStore,
+  type MessagePage,
+  type MessageStore,
+  type NewMessage,
+  type StoreMessageResult,
+  type StoredMessage,
+} from './repositories/message-repository';
+export {
+  createConversationStore,
+  InvalidCursorError,
+  type ConversationPage,
+  type ConversationStore,
+  type ConversationSummary,
+  type ReadResult,
+} from './repositories/conversation-repository';
+export {
+  createBookingStore,
+  type BookingEventInput,
+  type BookingStore,
+} from './repositories/booking-repository';
+export {
+  createOutboxStore,
+  type OutboxEntry,
+  type OutboxRow,
+  type OutboxStore,
+} from './repositories/outbox-repository';
 export type { Knex } from 'knex';

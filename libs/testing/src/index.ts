@@ -8,3 +8,4 @@ export {
 } from './service-urls';
 export { createTcpProxy, type TcpProxy } from './tcp-proxy';
 export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
+export * from './tokens';

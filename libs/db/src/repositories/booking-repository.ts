@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+import { withRedactedErrors } from './db-errors';
+
+/** A TutorGo booking event as the projection needs it (times as ISO strings or Dates). */
+export interface BookingEventInput {
+  bookingId: string;
+  studentId: string;
+  tutorId: string;
+  status: string;
+  startTime?: string | Date;
+  endTime?: string | Date;
+  /** When the booking service produced the event; orders events that arrive out of order. */
+  occurredAt?: string | Date;
+}
+
+export interface BookingStore {
+  /**
+   * Whether the two users (in either role and order) share a booking whose status is one of
+   * `allowedStatuses`. `now` is accepted for a time-window rule but not used yet: entitlement
+   * depends on status only.
+   */
+  hasEntitlement(
+    userA: string,
+    userB: string,
+    allowedStatuses: readonly string[],
+    now?: Date,
+  ): Promise<boolean>;
+  /**
+   * Upserts the booking's projection. `applied` is false when the stored state is newer: an
+   * event older than the stored occurred_at, an event without occurredAt over a stored one, or a
+   * duplicate of the stored event. Events with the same occurredAt converge on the later status
+   * (pending < confirmed < completed < cancelled), whatever order they arrive in.
+   */
+  applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }>;
+}
+
+/*
+ * The newer-wins rule lives in the upsert's WHERE, evaluated under the row lock, so two
+ * consumers applying events for one booking at once cannot let the older one win.
+ * Missing times keep the stored ones: a cancellation event need not repeat the schedule.
+ */
+const APPLY_EVENT = `
+  insert into booking_entitlements as b
+    (booking_id, student_id, tutor_id, user_low, user_high, status, start_time, end_time,
+     occurred_at)
+  values (?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz)
+  on conflict (booking_id) do update set
+    student_id = excluded.student_id,
+    tutor_id = excluded.tutor_id,
+    user_low = excluded.user_low,
+    user_high = excluded.user_high,
+    status = excluded.status,
+    start_time = coalesce(excluded.start_time, b.start_time),
+    end_time = coalesce(excluded.end_time, b.end_time),
+    occurred_at = coalesce(excluded.occurred_at, b.occurred_at),
+    updated_at = now()
+  where (excluded.occurred_at is null and b.occurred_at is null)
+    or excluded.occurred_at > b.occurred_at
+    or (excluded.occurred_at is not null and b.occurred_at is null)
+    or (excluded.occurred_at = b.occurred_at
+      and coalesce(array_position(?::text[], excluded.status), 0)
+        > coalesce(array_position(?::text[], b.status), 0))
+  returning booking_id`;
+
+const STATUS_ORDER = ['pending', 'confirmed', 'completed', 'cancelled'];
+
+export function createBookingStore(knex: Knex): BookingStore {
+  async function hasEntitlement(
+    userA: string,
+    userB: string,
+    allowedStatuses: readonly string[],
+    _now?: Date,
+  ): Promise<boolean> {
+    if (allowedStatuses.length === 0) return false;
+    const [low, high] = orderedPair(userA, userB);
+    const row = await knex('booking_entitlements')
+      .where({ user_low: low, user_high: high })
+      .whereIn('status', [...allowedStatuses])
+      .first(knex.raw('1 as entitled'));
+    return row !== undefined;
+  }
+
+  async function applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }> {
+    const [low, high] = orderedPair(event.studentId, event.tutorId);
+    const { rows } = await knex.raw<{ rows: unknown[] }>(APPLY_EVENT, [
+      event.bookingId,
+      event.studentId,
+      event.tutorId,
+      low,
+      high,
+      event.status,
+      toTimestamp(event.startTime),
+      toTimestamp(event.endTime),
+      toTimestamp(event.occurredAt),
+      STATUS_ORDER,
+      STATUS_ORDER,
+    ]);
+    return { applied: rows.length > 0 };
+  }
+
+  return withRedactedErrors({ hasEntitlement, applyBookingEvent });
+}
+
+/** Smaller id first by code point, the same order as conversation ids. */
+function orderedPair(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
+}
+
+function toTimestamp(value: string | Date | undefined): string | null {
+  if (value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : value;
+}

@@ -1,0 +1,213 @@
+import type { Knex } from 'knex';
+import { AppError } from '@chat/errors';
+import { withRedactedErrors } from './db-errors';
+import { inTransaction } from './transaction';
+
+export interface ConversationSummary {
+  id: string;
+  /** The members, smaller id first (by code point, as in conversation ids): two for a direct chat. */
+  participants: string[];
+  lastMessage: string | null;
+  lastMessageTime: Date | null;
+  /** Messages to this user that they have not marked read. */
+  unreadCount: number;
+  lastSeq: number;
+}
+
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface ReadResult {
+  /** False when there was nothing unread, so nobody needs to hear about it. */
+  changed: boolean;
+  /** The reader's read watermark afterwards: the conversation's last seq. */
+  upToSeq: number;
+  /** The newest message the watermark covers, or null when the conversation has none. */
+  upToMessageId: string | null;
+  readAt: Date;
+}
+
+export interface ConversationStore {
+  isMember(conversationId: string, userId: string): Promise<boolean>;
+  /**
+   * The user's conversations, most recent activity first, in one query. The cursor is opaque;
+   * a malformed one throws InvalidCursorError. A conversation that gets a new message while a
+   * client pages moves to the front, where that client's earlier page no longer shows it.
+   */
+  listConversations(
+    userId: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<ConversationPage>;
+  /** The other members of every conversation the user belongs to, each once. */
+  partnersOf(userId: string): Promise<string[]>;
+  totalUnread(userId: string): Promise<number>;
+  /**
+   * Moves the reader's watermark to the conversation's last seq and zeroes their unread count,
+   * in `trx` when given (so the caller can add an outbox row atomically), else in a transaction
+   * of its own. Throws AppError NOT_A_MEMBER when the reader is not a member.
+   */
+  markRead(conversationId: string, readerId: string, trx?: Knex.Transaction): Promise<ReadResult>;
+}
+
+/** A `cursor` that this store did not hand out. */
+export class InvalidCursorError extends AppError {
+  constructor() {
+    super('VALIDATION_FAILED', 'cursor is not valid');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+interface SummaryRow {
+  id: string;
+  participants: string[];
+  last_message: string | null;
+  last_message_at: Date | null;
+  unread_count: number;
+  last_seq: string;
+  activity_us: string;
+}
+
+/*
+ * Activity is the last message time (or creation time), in integer microseconds so the cursor
+ * keeps PostgreSQL's full precision: a millisecond Date would skip rows within one millisecond.
+ */
+const LIST_CONVERSATIONS = `
+  select * from (
+    select c.id, c.last_message, c.last_message_at, c.last_seq, me.unread_count,
+      array(select p.user_id from conversation_members p where p.conversation_id = c.id)
+        as participants,
+      (extract(epoch from coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint
+        as activity_us
+    from conversation_members me
+    join conversations c on c.id = me.conversation_id
+    where me.user_id = ?
+  ) mine
+  where ?::bigint is null or (activity_us, id) < (?::bigint, ?::text)
+  order by activity_us desc, id desc
+  limit ?`;
+
+export function createConversationStore(knex: Knex): ConversationStore {
+  async function isMember(conversationId: string, userId: string): Promise<boolean> {
+    const row = await knex('conversation_members')
+      .where({ conversation_id: conversationId, user_id: userId })
+      .first(knex.raw('1 as member'));
+    return row !== undefined;
+  }
+
+  async function listConversations(
+    userId: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<ConversationPage> {
+    const { limit } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    }
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const { rows } = await knex.raw<{ rows: SummaryRow[] }>(LIST_CONVERSATIONS, [
+      userId,
+      after?.activityUs ?? null,
+      after?.activityUs ?? null,
+      after?.id ?? null,
+      limit + 1,
+    ]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      conversations: page.map(toSummary),
+      ...(rows.length > limit && last
+        ? { nextCursor: encodeCursor(last.activity_us, last.id) }
+        : {}),
+    };
+  }
+
+  async function partnersOf(userId: string): Promise<string[]> {
+    const partners: string[] = await knex('conversation_members as me')
+      .join('conversation_members as other', 'other.conversation_id', 'me.conversation_id')
+      .where('me.user_id', userId)
+      .whereNot('other.user_id', userId)
+      .distinct()
+      .pluck('other.user_id');
+    return partners.sort();
+  }
+
+  async function totalUnread(userId: string): Promise<number> {
+    const row = (await knex('conversation_members')
+      .where({ user_id: userId })
+      .first(knex.raw('coalesce(sum(unread_count), 0)::bigint as total'))) as { total: string };
+    return Number(row.total);
+  }
+
+  function markRead(
+    conversationId: string,
+    readerId: string,
+    trx?: Knex.Transaction,
+  ): Promise<ReadResult> {
+    return inTransaction(knex, trx, async (tx) => {
+      // FOR SHARE waits for a store in flight into this conversation and keeps the next one out
+      // until commit, so the watermark and the zeroed unread count describe the same messages.
+      // Lock order (conversation, then member) is the same as storeMessage's.
+      const conversation = (await tx('conversations')
+        .where({ id: conversationId })
+        .forShare()
+        .first('last_seq', 'last_message_id')) as
+        { last_seq: string; last_message_id: string | null } | undefined;
+      const member = (await tx('conversation_members')
+        .where({ conversation_id: conversationId, user_id: readerId })
+        .forUpdate()
+        .first('last_read_seq', 'unread_count', 'last_read_at')) as
+        { last_read_seq: string; unread_count: number; last_read_at: Date | null } | undefined;
+      if (!conversation || !member) throw new AppError('NOT_A_MEMBER');
+
+      const upToSeq = Math.max(Number(conversation.last_seq), Number(member.last_read_seq));
+      const upToMessageId = conversation.last_message_id;
+      if (Number(member.last_read_seq) >= upToSeq && member.unread_count === 0) {
+        return {
+          changed: false,
+          upToSeq,
+          upToMessageId,
+          readAt: member.last_read_at ?? new Date(),
+        };
+      }
+      const [updated] = (await tx('conversation_members')
+        .where({ conversation_id: conversationId, user_id: readerId })
+        .update({ last_read_seq: upToSeq, unread_count: 0, last_read_at: tx.fn.now() })
+        .returning('last_read_at')) as { last_read_at: Date }[];
+      // Advancing over only the reader's own messages reads nothing new.
+      return {
+        changed: member.unread_count > 0,
+        upToSeq,
+        upToMessageId,
+        readAt: updated!.last_read_at,
+      };
+    });
+  }
+
+  return withRedactedErrors({ isMember, listConversations, partnersOf, totalUnread, markRead });
+}
+
+function toSummary(row: SummaryRow): ConversationSummary {
+  return {
+    id: row.id,
+    participants: [...row.participants].sort(),
+    lastMessage: row.last_message,
+    lastMessageTime: row.last_message_at,
+    unreadCount: row.unread_count,
+    lastSeq: Number(row.last_seq),
+  };
+}
+
+function encodeCursor(activityUs: string, id: string): string {
+  return Buffer.from(`${activityUs}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { activityUs: string; id: string } {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw new InvalidCursorError();
+  const match = /^(-?\d{1,18})\|([^|]{1,201})$/.exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match) throw new InvalidCursorError();
+  return { activityUs: match[1]!, id: match[2]! };
+}

@@ -1,0 +1,79 @@
+import type { Knex } from 'knex';
+
+/** A chat message as stored, with `read` derived from the receiver's read watermark. */
+export interface StoredMessage {
+  id: string;
+  conversationId: string;
+  /** Per-conversation sequence number: 1, 2, 3, … without gaps, in the order of storing. */
+  seq: number;
+  senderId: string;
+  receiverId: string;
+  body: string;
+  /** The sender's id for the message; a second store with the same one returns the first. */
+  clientMessageId: string;
+  createdAt: Date;
+  editedAt: Date | null;
+  /** Whether the receiver's `last_read_seq` has reached this message. */
+  read: boolean;
+}
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: string | number;
+  sender_id: string;
+  receiver_id: string;
+  body: string;
+  client_message_id: string;
+  created_at: Date;
+  edited_at: Date | null;
+  read: boolean;
+}
+
+export const MESSAGE_COLUMNS = [
+  'id',
+  'conversation_id',
+  'seq',
+  'sender_id',
+  'receiver_id',
+  'body',
+  'client_message_id',
+  'created_at',
+  'edited_at',
+] as const;
+
+/** Messages (alias `m`) with their derived `read` flag; callers add where/order/limit. */
+export function selectMessages(db: Knex): Knex.QueryBuilder {
+  return db('messages as m')
+    .leftJoin('conversation_members as r', (join) =>
+      join
+        .on('r.conversation_id', '=', 'm.conversation_id')
+        .andOn('r.user_id', '=', 'm.receiver_id'),
+    )
+    .select([
+      ...MESSAGE_COLUMNS.map((column) => `m.${column}`),
+      db.raw('coalesce(r.last_read_seq >= m.seq, false) as read'),
+    ]);
+}
+
+export function toStoredMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    // bigint arrives as a string; a conversation would need 2^53 messages to lose precision.
+    seq: Number(row.seq),
+    senderId: row.sender_id,
+    receiverId: row.receiver_id,
+    body: row.body,
+    clientMessageId: row.client_message_id,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    read: row.read,
+  };
+}
+
+export function toStoredMessages(rows: MessageRow[]): StoredMessage[] {
+  return rows.map(toStoredMessage);
+}
+
+export type { MessageRow };

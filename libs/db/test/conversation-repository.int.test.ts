@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalConversationId } from '@chat/contracts';
+import {
+  createConversationStore,
+  createMessageStore,
+  InvalidCursorError,
+  type ConversationStore,
+  type Db,
+  type MessageStore,
+} from '@chat/db';
+import { newPair, newUserId, openTestDb } from './fixtures';
+
+describe('conversation store', () => {
+  let db: Db;
+  let messages: MessageStore;
+  let conversations: ConversationStore;
+
+  beforeAll(() => {
+    db = openTestDb();
+    messages = createMessageStore(db.knex);
+    conversations = createConversationStore(db.knex);
+  });
+
+  afterAll(() => db.close());
+
+  const send = (from: string, to: string, body = `hello ${randomUUID()}`) =>
+    messages
+      .storeMessage({
+        conversationId: canonicalConversationId(from, to),
+        senderId: from,
+        receiverId: to,
+        body,
+        clientMessageId: randomUUID(),
+      })
+      .then((result) => result.message);
+
+  const readFlags = async (conversationId: string) =>
+    (await messages.listMessages(conversationId, { limit: 50, afterSeq: 0 })).map(
+      (message) => message.read,
+    );
+
+  it('when two users have exchanged a message, then both are members and nobody else is', async () => {
+    const { a, b, conversationId } = newPair();
+    await send(a, b);
+
+    expect(await conversations.isMember(conversationId, a)).toBe(true);
+    expect(await conversations.isMember(conversationId, b)).toBe(true);
+    expect(await conversations.isMember(conversationId, newUserId())).toBe(false);
+    expect(await conversations.isMember(newPair().conversationId, a)).toBe(false);
+  });
+
+  it('when messages arrive, then the receiver’s unread counts grow and the sender’s do not', async () => {
+    const { a, b, conversationId } = newPair();
+    const c = newUserId();
+    await send(a, b);
+    await send(a, b);
+    await send(a, b);
+    await send(c, b);
+
+    expect(await conversations.totalUnread(b)).toBe(4);
+    expect(await conversations.totalUnread(a)).toBe(0);
+    expect(await conversations.totalUnread(newUserId())).toBe(0);
+    const { conversations: listed } = await conversations.listConversations(b, { limit: 10 });
+    expect(listed.find((conversation) => conversation.id === conversationId)?.unreadCount).toBe(3);
+  });
+
+  it('when the receiver marks read, then it changes once, the read flags flip and unread is zero', async () => {
+    const { a, b, conversationId } = newPair();
+    await send(a, b);
+    await send(b, a);
+    const last = await send(a, b);
+    expect(await readFlags(conversationId)).toEqual([false, false, false]);
+
+    const first = await conversations.markRead(conversationId, b);
+    const again = await conversations.markRead(conversationId, b);
+
+    expect(first).toEqual({
+      changed: true,
+      upToSeq: 3,
+      upToMessageId: last.id,
+      readAt: expect.any(Date),
+    });
+    expect(again).toEqual({ ...first, changed: false });
+    // b has read a's messages (seq 1 and 3); a has not read b's (seq 2).
+    expect(await readFlags(conversationId)).toEqual([true, false, true]);
+    expect(await conversations.totalUnread(b)).toBe(0);
+
+    expect((await conversations.markRead(conversationId, a)).changed).toBe(true);
+    expect(await readFlags(conversationId)).toEqual([true, true, true]);
+  });
+
+  it('when the reader has only sent messages since, then marking read changes nothing', async () => {
+    const { a, b, conversationId } = newPair();
+    await send(a, b);
+
+    const result = await conversations.markRead(conversationId, a);
+
+    expect(result).toMatchObject({ changed: false, upToSeq: 1 });
+    expect(await readFlags(conversationId)).toEqual([false]);
+  });
+
+  it('when a non-member marks read, then NOT_A_MEMBER is thrown', async () => {
+    const { a, b, conversationId } = newPair();
+    await send(a, b);
+
+    await expect(conversations.markRead(conversationId, newUserId())).rejects.toMatchObject({
+      code: 'NOT_A_MEMBER',
+    });
+    await expect(conversations.markRead(newPair().conversationId, a)).rejects.toMatchObject({
+      code: 'NOT_A_MEMBER',
+    });
+  });
+
+  it('when marked read in an outer transaction that rolls back, then the message stays unread', async () => {
+    const { a, b, conversationId } = newPair();
+    await send(a, b);
+
+    await expect(
+      db.knex.transaction(async (trx) => {
+        expect((await conversations.markRead(conversationId, b, trx)).changed).toBe(true);
+        throw new Error('outbox write failed');
+      }),
+    ).rejects.toThrow('outbox write failed');
+
+    expect(await readFlags(conversationId)).toEqual([false]);
+    expect(await conversations.totalUnread(b)).toBe(1);
+  });
+
+  it('when reads and sends race, then the unread count always matches the unread messages', async () => {
+    const { a, b, conversationId } = newPair();
+
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 2 ? conversations.markRead(conversationId, b).catch(() => undefined) : send(a, b),
+      ),
+    );
+
+    const unreadMessages = (await messages.listMessages(conversationId, { limit: 50 })).filter(
+      (message) => !message.read,
+    );
+    expect(await conversations.totalUnread(b)).toBe(unreadMessages.length);
+  });
+
+  it('when a user has several conversations, then they are listed by latest activity with their summaries', async () => {
+    const me = newUserId();
+    const [p1, p2, p3] = [newUserId(), newUserId(), newUserId()];
+    await send(p1, me, 'one');
+    await send(me, p2, 'two');
+    await send(p3, me, 'three');
+    const latest = await send(p1, me, 'one again');
+
+    const page = await conversations.listConversations(me, { limit: 10 });
+
+    expect(page.nextCursor).toBeUndefined();
+    expect(page.conversations.map((conversation) => conversation.id)).toEqual([
+      canonicalConversationId(me, p1),
+      canonicalConversationId(me, p3),
+      canonicalConversationId(me, p2),
+    ]);
+    expect(page.conversations[0]).toEqual({
+      id: canonicalConversationId(me, p1),
+      participants: [me, p1].sort(),
+      lastMessage: 'one again',
+      lastMessageTime: latest.createdAt,
+      unreadCount: 2,
+      lastSeq: 2,
+    });
+    expect(page.conversations.map((conversation) => conversation.unreadCount)).toEqual([2, 1, 0]);
+  });
+
+  it('when paged with the cursor, then every conversation appears exactly once across pages', async () => {
+    const me = newUserId();
+    const partners = Array.from({ length: 5 }, () => newUserId());
+    for (const partner of partners) await send(partner, me);
+
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await conversations.listConversations(me, { limit: 2, cursor });
+      seen.push(...page.conversations.map((conversation) => conversation.id));
+      pageSizes.push(page.conversations.length);
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    expect(pageSizes).toEqual([2, 2, 1]);
+    expect(seen).toEqual(partners.reverse().map((partner) => canonicalConversationId(me, partner)));
+  });
+
+  it('when the last page is exactly full, then no cursor is returned', async () => {
+    const me = newUserId();
+    await send(newUserId(), me);
+    await send(newUserId(), me);
+
+    const page = await conversations.listConversations(me, { limit: 2 });
+
+    expect(page.conversations).toHaveLength(2);
+    expect(page.nextCursor).toBeUndefined();
+  });
+
+  it('when the cursor is malformed, then InvalidCursorError is thrown', async () => {
+    const me = newUserId();
+    const bad = [
+      'not base64!',
+      Buffer.from('no separator').toString('base64url'),
+      Buffer.from('12x|a_b').toString('base64url'),
+      Buffer.from('123|').toString('base64url'),
+      '',
+    ];
+
+    for (const cursor of bad) {
+      const error = await conversations
+        .listConversations(me, { limit: 5, cursor })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidCursorError);
+      expect(error).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+    }
+  });
+
+  it('when a user has more conversations, then listing still takes one query', async () => {
+    const few = newUserId();
+    const many = newUserId();
+    await send(newUserId(), few);
+    for (let i = 0; i < 6; i += 1) await send(newUserId(), many);
+
+    const countQueries = async (userId: string) => {
+      let count = 0;
+      const onQuery = () => (count += 1);
+      db.knex.on('query', onQuery);
+      try {
+        await conversations.listConversations(userId, { limit: 50 });
+      } finally {
+        db.knex.off('query', onQuery);
+      }
+      return count;
+    };
+
+    expect(await countQueries(few)).toBe(1);
+    expect(await countQueries(many)).toBe(1);
+  });
+
+  it('when asked for partners, then every other member of the user’s conversations comes once', async () => {
+    const me = newUserId();
+    const [p1, p2] = [newUserId(), newUserId()];
+    await send(me, p1);
+    await send(p1, me);
+    await send(p2, me);
+
+    expect(await conversations.partnersOf(me)).toEqual([p1, p2].sort());
+    expect(await conversations.partnersOf(p1)).toEqual([me]);
+    expect(await conversations.partnersOf(newUserId())).toEqual([]);
+  });
+});

@@ -1,0 +1,158 @@
+import knexFactory, { type Knex } from 'knex';
+import {
+  createDb,
+  createOutboxStore,
+  migrateLatest,
+  type Db,
+  type OutboxRow,
+  type OutboxStore,
+} from '@chat/db';
+import { createLogger } from '@chat/observability';
+import { testRunId, withDatabase } from '@chat/testing';
+
+/*
+ * The outbox is a shared queue: a relay claims whatever is pending. A database of its own keeps
+ * this file from publishing other suites' rows, and theirs from publishing these.
+ */
+describe('outbox store', () => {
+  const adminUrl = process.env.CHAT_TEST_ADMIN_DATABASE_URL!;
+  const database = `chat_test_${testRunId()}_outbox`;
+  let admin: Knex;
+  let db: Db;
+  let outbox: OutboxStore;
+
+  beforeAll(async () => {
+    admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+    await admin.raw('create database ??', [database]);
+    db = createDb(
+      { url: withDatabase(adminUrl, database) },
+      createLogger({ service: 'test', level: 'silent' }),
+    );
+    await migrateLatest(db.knex);
+    outbox = createOutboxStore(db.knex);
+  });
+
+  afterAll(async () => {
+    await db.close();
+    await admin.raw('drop database if exists ?? with (force)', [database]);
+    await admin.destroy();
+  });
+
+  // Each test starts from an empty outbox, so counts are its own.
+  beforeEach(() => db.knex('outbox').delete());
+
+  const addEvents = (...keys: string[]) =>
+    db.knex.transaction(async (trx) => {
+      const ids: string[] = [];
+      for (const key of keys) {
+        ids.push(
+          (await outbox.add(trx, { exchange: 'chat.events', routingKey: key, payload: { key } }))
+            .id,
+        );
+      }
+      return ids;
+    });
+
+  const pendingKeys = async () =>
+    (await db
+      .knex('outbox')
+      .whereNull('published_at')
+      .orderBy('id')
+      .pluck('routing_key')) as string[];
+
+  it('when events are pending, then they are published once, in order, and marked', async () => {
+    await addEvents('one', 'two', 'three');
+    const published: OutboxRow[] = [];
+
+    const count = await outbox.publishPending(10, async (row) => {
+      published.push(row);
+    });
+    const again = await outbox.publishPending(10, async (row) => {
+      published.push(row);
+    });
+
+    expect(count).toBe(3);
+    expect(again).toBe(0);
+    expect(published.map((row) => row.routingKey)).toEqual(['one', 'two', 'three']);
+    expect(published[0]).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      exchange: 'chat.events',
+      routingKey: 'one',
+      payload: { key: 'one' },
+      createdAt: expect.any(Date),
+    });
+    expect(await pendingKeys()).toEqual([]);
+  });
+
+  it('when more events are pending than the limit, then one call publishes only the oldest ones', async () => {
+    await addEvents('a', 'b', 'c');
+    const published: string[] = [];
+
+    expect(await outbox.publishPending(2, async (row) => void published.push(row.routingKey))).toBe(
+      2,
+    );
+
+    expect(published).toEqual(['a', 'b']);
+    expect(await pendingKeys()).toEqual(['c']);
+  });
+
+  it('when the adding transaction rolls back, then its event is never published', async () => {
+    await expect(
+      db.knex.transaction(async (trx) => {
+        await outbox.add(trx, { exchange: 'chat.events', routingKey: 'ghost', payload: {} });
+        throw new Error('write failed');
+      }),
+    ).rejects.toThrow('write failed');
+
+    expect(await outbox.publishPending(10, async () => undefined)).toBe(0);
+  });
+
+  it('when a publish fails, then that row and the later ones stay pending and the error surfaces', async () => {
+    await addEvents('ok', 'fails', 'later');
+    const attempts: string[] = [];
+
+    await expect(
+      outbox.publishPending(10, async (row) => {
+        attempts.push(row.routingKey);
+        if (row.routingKey === 'fails') throw new Error('broker unavailable');
+      }),
+    ).rejects.toThrow('broker unavailable');
+
+    expect(attempts).toEqual(['ok', 'fails']);
+    expect(await pendingKeys()).toEqual(['fails', 'later']);
+
+    const retried: string[] = [];
+    expect(await outbox.publishPending(10, async (row) => void retried.push(row.routingKey))).toBe(
+      2,
+    );
+    expect(retried).toEqual(['fails', 'later']);
+  });
+
+  it('when two relays run at once, then each row is published by exactly one of them', async () => {
+    await addEvents(...Array.from({ length: 20 }, (_, i) => `k${i}`));
+    const published: string[] = [];
+    const relay = () =>
+      outbox.publishPending(10, async (row) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        published.push(row.routingKey);
+      });
+
+    const counts = await Promise.all([relay(), relay()]);
+
+    expect(counts[0]! + counts[1]!).toBe(20);
+    expect(new Set(published).size).toBe(20);
+    expect(published).toHaveLength(20);
+  });
+
+  it('when the payload is an array or nested, then it comes back as JSON', async () => {
+    const payload = [{ nested: { list: [1, 'two', null] } }, 'text'];
+    await db.knex.transaction((trx) =>
+      outbox.add(trx, { exchange: 'x', routingKey: 'json', payload }),
+    );
+    const seen: unknown[] = [];
+
+    await outbox.publishPending(1, async (row) => void seen.push(row.payload));
+
+    expect(seen).toEqual([payload]);
+  });
+});

@@ -1,0 +1,31 @@
+import { ConfigError } from '@chat/config';
+
+/**
+ * Ends a process whose start failed with one clear line on stderr — the variable that is wrong,
+ * or the dependency that did not answer — instead of a stack trace.
+ */
+export function exitOnStartupError(service: string) {
+  return (error: unknown): never => {
+    const detail = error instanceof ConfigError ? error.message : (error as Error)?.message;
+    console.error(`${service} could not start. ${detail ?? String(error)}`);
+    process.exit(1);
+  };
+}
+
+/** Closes what was opened, last first, each once; safe to call twice. */
+export function createCloser() {
+  const stack: (() => Promise<unknown>)[] = [];
+  let closing: Promise<void> | undefined;
+  return {
+    add<T extends { close(): Promise<unknown> }>(resource: T): T {
+      stack.push(() => resource.close());
+      return resource;
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        while (stack.length > 0) await stack.pop()!();
+      })();
+      return closing;
+    },
+  };
+}

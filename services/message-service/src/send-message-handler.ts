@@ -1,0 +1,119 @@
+import { PoisonMessageError, type ChatPublisher, type MessageHandler } from '@chat/broker';
+import {
+  checkSendRules,
+  delivery,
+  sendMessageCommandV1Schema,
+  toChatMessage,
+  type MessageRecord,
+  type SendMessageCommandV1,
+} from '@chat/contracts';
+import { isAppError } from '@chat/errors';
+import type { Logger } from '@chat/observability';
+import type { EntitlementChecker } from './entitlements';
+import { createKeyedSerializer } from './keyed-serializer';
+
+export interface MessageStorePort {
+  storeMessage(input: {
+    conversationId: string;
+    senderId: string;
+    receiverId: string;
+    body: string;
+    clientMessageId: string;
+  }): Promise<{ message: MessageRecord; created: boolean }>;
+}
+
+export interface SendMessageHandlerDeps {
+  messages: MessageStorePort;
+  entitlements: EntitlementChecker;
+  publisher: ChatPublisher;
+  messageMaxLength: number;
+  logger: Logger;
+}
+
+/**
+ * Handles `chat.send-message.v1` commands. Resolving acks the command, so it resolves only
+ * after the message is committed and its deliveries and event are confirmed by the broker;
+ * a crash anywhere before that redelivers the command, which finds the stored message by
+ * (sender, clientMessageId) and publishes again.
+ */
+export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageHandler {
+  const log = deps.logger.child({ module: 'message:send' });
+  const serializer = createKeyedSerializer();
+
+  /**
+   * Stores the message and starts its publishes. It resolves once they are *issued*, in seq
+   * order on one channel, not confirmed: the next message of the conversation can be stored
+   * while the broker confirms this one.
+   */
+  async function handle(
+    command: SendMessageCommandV1,
+    redelivered: boolean,
+  ): Promise<{ confirmed: Promise<unknown> }> {
+    const { senderId, receiverId, conversationId, clientMessageId, correlationId } = command;
+    let body: string;
+    try {
+      body = checkSendRules(command, deps.messageMaxLength);
+      await deps.entitlements.assertCanChat(senderId, receiverId);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      log.info({ correlationId, conversationId, code: error.code }, 'send refused');
+      const rejection = deps.publisher.deliver(
+        delivery(
+          senderId,
+          'send-rejected',
+          { clientMessageId, conversationId, code: error.code, message: error.message },
+          correlationId,
+        ),
+      );
+      return { confirmed: rejection };
+    }
+
+    const { message, created } = await deps.messages.storeMessage({
+      conversationId,
+      senderId,
+      receiverId,
+      body,
+      clientMessageId,
+    });
+    const chatMessage = toChatMessage(message);
+    const publishes = [
+      deps.publisher.deliver(delivery(senderId, 'message-sent', chatMessage, correlationId)),
+    ];
+    // A client re-sending a clientMessageId only needs its confirmation; a redelivered command
+    // may have died before its deliveries were confirmed, so it publishes everything again.
+    if (created || redelivered) {
+      publishes.push(
+        deps.publisher.deliver(delivery(receiverId, 'new-message', chatMessage, correlationId)),
+        deps.publisher.emitEvent(
+          {
+            type: 'chat.message.created.v1',
+            messageId: message.id,
+            conversationId,
+            seq: message.seq,
+            senderId,
+            receiverId,
+            message: message.body,
+            createdAt: chatMessage.timestamp,
+          },
+          correlationId,
+        ),
+      );
+    }
+    log.debug({ correlationId, conversationId, seq: message.seq, created }, 'message stored');
+    return { confirmed: Promise.all(publishes) };
+  }
+
+  return async (received) => {
+    const parsed = sendMessageCommandV1Schema.safeParse(received.json());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PoisonMessageError(
+        `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+      );
+    }
+    const { confirmed } = await serializer.run(parsed.data.conversationId, () =>
+      handle(parsed.data, received.redelivered),
+    );
+    await confirmed;
+  };
+}

@@ -1,0 +1,151 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createTokenVerifier } from '@chat/auth';
+import {
+  chatTopology,
+  createChatPublisher,
+  deadLetterTarget,
+  type Broker,
+  type Consumer,
+} from '@chat/broker';
+import { topologyNames } from '@chat/contracts';
+import { createConversationStore, type Db } from '@chat/db';
+import type { Logger } from '@chat/observability';
+import type { RedisClient } from '@chat/redis';
+import type { SocketEdgeConfig } from './config';
+import { createDeliveryRouter } from './delivery/delivery-router';
+import { createOfflineConsumer } from './delivery/offline-consumer';
+import { createPendingSends } from './delivery/pending-acks';
+import { createUserBindings } from './delivery/user-bindings';
+import { createAuthMiddleware } from './realtime/auth-middleware';
+import { registerConnectionLifecycle } from './realtime/connection-lifecycle';
+import { registerConversationRooms } from './realtime/conversation-rooms';
+import { createRateLimit } from './realtime/rate-limit';
+import { registerSendMessage } from './realtime/send-message';
+import type { ChatServer } from './realtime/types';
+import { createOfflineQueue } from './state/offline-queue';
+import { createPresence } from './state/presence';
+
+export interface SocketEdgeDeps {
+  config: SocketEdgeConfig;
+  logger: Logger;
+  /** The HTTP server Socket.IO attaches to; the caller listens and owns it. */
+  httpServer: HttpServer;
+  db: Db;
+  redis: RedisClient;
+  broker: Broker;
+}
+
+export interface SocketEdge {
+  readonly io: ChatServer;
+  /** Disconnects every socket, waits for their clean-up and stops consuming. */
+  close(): Promise<void>;
+}
+
+const PRESENCE_TTL_SEC = 90;
+
+export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge> {
+  const { config, broker } = deps;
+  const logger = deps.logger.child({ module: 'socket-edge', nodeId: config.nodeId });
+  const redis = deps.redis.redis;
+  const names = topologyNames(config.namespace);
+  const publisher = createChatPublisher(broker, names);
+  const conversations = createConversationStore(deps.db.knex);
+  const presence = createPresence(redis, config.nodeId, PRESENCE_TTL_SEC);
+  const offlineQueue = createOfflineQueue(redis, {
+    cap: config.offlineQueueCap,
+    ttlSec: config.offlineQueueTtlSec,
+  });
+  const pendingSends = createPendingSends(config.sendAckTimeoutMs);
+  const rateLimit = createRateLimit(redis, {
+    name: 'send',
+    points: config.sendRateLimit,
+    windowSec: config.sendRateWindowSec,
+  });
+  const bindings = createUserBindings({ broker, names, nodeId: config.nodeId, logger });
+
+  await broker.addTopology(chatTopology(names, config.partitions));
+  await broker.addTopology(bindings.topology);
+
+  const io: ChatServer = new Server(deps.httpServer, {
+    cors: { origin: config.frontendUrls, credentials: true },
+    maxHttpBufferSize: config.maxPayloadBytes,
+    serveClient: false,
+  });
+  const verifier = createTokenVerifier({
+    secret: config.jwtSecret,
+    publicKey: config.jwtPublicKey,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  io.use(createAuthMiddleware(verifier));
+
+  const cleanups = new Set<Promise<void>>();
+  io.on('connection', (socket) => {
+    registerSendMessage(socket, {
+      broker,
+      names,
+      partitions: config.partitions,
+      pendingSends,
+      rateLimit,
+      messageMaxLength: config.messageMaxLength,
+      logger,
+    });
+    registerConversationRooms(socket, logger);
+    const cleanup = registerConnectionLifecycle(socket, {
+      bindings,
+      presence,
+      offlineQueue,
+      conversations,
+      publisher,
+      logger,
+    });
+    cleanups.add(cleanup);
+    void cleanup.finally(() => cleanups.delete(cleanup));
+  });
+
+  const consumers: Consumer[] = [
+    await broker.consume(
+      bindings.queue,
+      createDeliveryRouter({ io, pendingSends, offlineQueue, logger }),
+      {
+        prefetch: 200,
+      },
+    ),
+    await broker.consume(
+      names.offlineQueue,
+      createOfflineConsumer({ broker, names, presence, offlineQueue, logger }),
+      { prefetch: 50, deadLetter: deadLetterTarget(names, names.offlineQueue) },
+    ),
+  ];
+
+  const refreshTimer = setInterval(
+    () => {
+      presence
+        .refresh(bindings.localUsers())
+        .catch((error: unknown) => logger.warn({ err: error }, 'presence refresh failed'));
+    },
+    (PRESENCE_TTL_SEC * 1000) / 3,
+  );
+  refreshTimer.unref();
+
+  logger.info('socket-edge ready');
+  let closing: Promise<void> | undefined;
+  return {
+    io,
+    close() {
+      closing ??= (async () => {
+        clearInterval(refreshTimer);
+        io.disconnectSockets(true);
+        await Promise.all(cleanups);
+        await Promise.all(consumers.map((consumer) => consumer.cancel()));
+        pendingSends.failAll({
+          code: 'UNAVAILABLE',
+          message: 'The server is shutting down, send again',
+        });
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

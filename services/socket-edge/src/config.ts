@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  assertJwtConfigured,
+  envVar,
+  loadConfig,
+  parse,
+  sharedEnv,
+  type ConfigOf,
+} from '@chat/config';
+
+export const socketEdgeEnv = {
+  nodeEnv: sharedEnv.nodeEnv,
+  logLevel: sharedEnv.logLevel,
+  namespace: sharedEnv.namespace,
+  databaseUrl: sharedEnv.databaseUrl,
+  databasePoolMax: sharedEnv.databasePoolMax,
+  redisUrl: sharedEnv.redisUrl,
+  rabbitmqUrl: sharedEnv.rabbitmqUrl,
+  partitions: sharedEnv.partitions,
+  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+  jwtSecret: sharedEnv.jwtSecret,
+  jwtPublicKey: sharedEnv.jwtPublicKey,
+  jwtIssuer: sharedEnv.jwtIssuer,
+  jwtAudience: sharedEnv.jwtAudience,
+  port: envVar('SOCKET_EDGE_PORT', parse.port(3001), 'Port of socket-edge when it runs on its own'),
+  frontendUrls: envVar(
+    'FRONTEND_URL',
+    parse.csv(['http://localhost:3000']),
+    'Origins allowed by CORS (comma-separated)',
+  ),
+  nodeId: envVar(
+    'EDGE_NODE_ID',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+      .default(
+        `${hostname().replace(/[^A-Za-z0-9_-]/g, '') || 'edge'}-${process.pid}-${randomBytes(2).toString('hex')}`,
+      ),
+    'Name of this edge node (its delivery queue is chat.edge.<id>); unique per running node',
+  ),
+  messageMaxLength: envVar(
+    'MESSAGE_MAX_LENGTH',
+    parse.positiveInt(4000, 100_000),
+    'Longest message body in characters (after trimming)',
+  ),
+  maxPayloadBytes: envVar(
+    'SOCKET_MAX_PAYLOAD_BYTES',
+    parse.positiveInt(2 * 1024 * 1024, 16 * 1024 * 1024),
+    'Largest Socket.IO packet accepted; bigger ones close the connection, smaller oversized messages get PAYLOAD_TOO_LARGE',
+  ),
+  sendRateLimit: envVar(
+    'SEND_RATE_LIMIT',
+    parse.positiveInt(30, 10_000),
+    'send-message events one user may make per SEND_RATE_WINDOW_SEC',
+  ),
+  sendRateWindowSec: envVar(
+    'SEND_RATE_WINDOW_SEC',
+    parse.positiveInt(10, 3600),
+    'Window of SEND_RATE_LIMIT',
+  ),
+  sendAckTimeoutMs: envVar(
+    'SEND_ACK_TIMEOUT_MS',
+    parse.positiveInt(15_000, 120_000),
+    'How long a send-message waits for the stored message before its ack reports TIMEOUT',
+  ),
+  offlineQueueCap: envVar(
+    'OFFLINE_QUEUE_CAP',
+    parse.positiveInt(500, 100_000),
+    'Most messages kept per user while offline (older ones stay in history and unread)',
+  ),
+  offlineQueueTtlSec: envVar(
+    'OFFLINE_QUEUE_TTL_SEC',
+    parse.positiveInt(7 * 24 * 3600, 90 * 24 * 3600),
+    'How long an offline queue lives after its last message',
+  ),
+} as const;
+
+export type SocketEdgeConfig = ConfigOf<typeof socketEdgeEnv>;
+
+export function loadSocketEdgeConfig(env: NodeJS.ProcessEnv = process.env): SocketEdgeConfig {
+  const config = loadConfig(socketEdgeEnv, env);
+  assertJwtConfigured(config);
+  return config;
+}

@@ -1,0 +1,78 @@
+import { PoisonMessageError, type MessageHandler } from '@chat/broker';
+import { deliveryV1Schema, type DeliveryV1 } from '@chat/contracts';
+import type { Logger } from '@chat/observability';
+import type { Server } from 'socket.io';
+import type { OfflineQueue } from '../state/offline-queue';
+import { conversationRoom, userRoom } from '../realtime/rooms';
+import type { PendingSends } from './pending-acks';
+import { createRecentIds } from './recent-ids';
+
+export interface DeliveryRouterDeps {
+  io: Server;
+  pendingSends: PendingSends;
+  offlineQueue: OfflineQueue;
+  logger: Logger;
+}
+
+export function parseDelivery(body: unknown): DeliveryV1 {
+  const parsed = deliveryV1Schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PoisonMessageError(
+      `invalid chat.delivery.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Consumes this node's delivery queue: emits each delivery once to the user's sockets here
+ * (their user room only, so a socket that also joined the conversation room gets one copy).
+ * When the user's last socket here left meanwhile, a message goes to the offline queue
+ * instead of being dropped.
+ */
+export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
+  const { io, pendingSends, offlineQueue } = deps;
+  const log = deps.logger.child({ module: 'edge:delivery' });
+  const recent = createRecentIds(20_000);
+
+  return async (received) => {
+    const delivery = parseDelivery(received.json());
+    const { userId } = delivery;
+    const room = io.to(userRoom(userId));
+    const hasLocalSocket = (io.sockets.adapter.rooms.get(userRoom(userId))?.size ?? 0) > 0;
+
+    switch (delivery.event) {
+      case 'new-message':
+      case 'message-sent': {
+        const message = delivery.payload;
+        // A re-sent clientMessageId is answered with the stored message: settle its ack even
+        // though the sockets already saw that message.
+        if (delivery.event === 'message-sent') pendingSends.stored(userId, message);
+        if (recent.seen(`${delivery.event}|${userId}|${message.id}`)) return;
+        if (hasLocalSocket) room.emit(delivery.event, message);
+        else if (delivery.event === 'new-message') await offlineQueue.push(userId, message);
+        break;
+      }
+      case 'send-rejected': {
+        const { clientMessageId, code, message } = delivery.payload;
+        pendingSends.failed(userId, clientMessageId, { code, message });
+        break;
+      }
+      case 'conversation-closed': {
+        const conversation = conversationRoom(delivery.payload.conversationId);
+        room.emit('conversation-closed', delivery.payload);
+        io.in(userRoom(userId)).socketsLeave(conversation);
+        break;
+      }
+      case 'messages-read':
+        room.emit('messages-read', delivery.payload);
+        break;
+      case 'user-online':
+      case 'user-offline':
+        room.emit(delivery.event, delivery.payload);
+        break;
+    }
+    log.debug({ event: delivery.event, correlationId: delivery.correlationId }, 'delivered');
+  };
+}

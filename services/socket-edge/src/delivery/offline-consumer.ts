@@ -1,0 +1,46 @@
+import type { Broker, MessageHandler } from '@chat/broker';
+import { userRoutingKey, type TopologyNames } from '@chat/contracts';
+import type { Logger } from '@chat/observability';
+import type { OfflineQueue } from '../state/offline-queue';
+import type { Presence } from '../state/presence';
+import { parseDelivery } from './delivery-router';
+
+const HOPS_HEADER = 'x-offline-hops';
+
+/**
+ * Consumes chat.offline — deliveries that found no edge queue bound to the user — and keeps
+ * the messages in the user's offline queue. Other deliveries (confirmations, receipts,
+ * presence) mean nothing to a user who is not there and are dropped.
+ *
+ * A user who connected just after the delivery was routed is online by now but would not see
+ * the message until the next connect; such a delivery is routed once more instead.
+ */
+export function createOfflineConsumer(deps: {
+  broker: Broker;
+  names: TopologyNames;
+  presence: Presence;
+  offlineQueue: OfflineQueue;
+  logger: Logger;
+}): MessageHandler {
+  const log = deps.logger.child({ module: 'edge:offline' });
+  return async (received) => {
+    const delivery = parseDelivery(received.json());
+    if (delivery.event !== 'new-message') return;
+    const hops = Number(received.headers[HOPS_HEADER] ?? 0);
+    if (hops < 1 && (await deps.presence.isOnline(delivery.userId))) {
+      await deps.broker.publish(
+        deps.names.deliveryExchange,
+        userRoutingKey(delivery.userId),
+        delivery,
+        {
+          type: delivery.type,
+          correlationId: delivery.correlationId,
+          headers: { [HOPS_HEADER]: hops + 1 },
+        },
+      );
+      log.debug({ correlationId: delivery.correlationId }, 'user came online, routed again');
+      return;
+    }
+    await deps.offlineQueue.push(delivery.userId, delivery.payload);
+  };
+}

@@ -1,0 +1,81 @@
+import type { ChatMessage, SendMessageAck } from '@chat/contracts';
+
+export interface SendFailure {
+  code: string;
+  message: string;
+}
+
+interface Waiter {
+  onStored(message: ChatMessage): void;
+  onFailed(error: SendFailure): void;
+}
+
+/**
+ * send-message calls waiting on this node for their outcome, keyed by sender and
+ * clientMessageId: the `message-sent` or `send-rejected` delivery settles them, or a timeout.
+ */
+export interface PendingSends {
+  wait(userId: string, clientMessageId: string, waiter: Waiter): void;
+  stored(userId: string, message: ChatMessage): void;
+  failed(userId: string, clientMessageId: string, error: SendFailure): void;
+  /** Fails every waiter (shutdown). */
+  failAll(error: SendFailure): void;
+  readonly size: number;
+}
+
+export function createPendingSends(timeoutMs: number): PendingSends {
+  const waiting = new Map<string, { waiters: Waiter[]; timer: NodeJS.Timeout }>();
+  const keyOf = (userId: string, clientMessageId: string) => `${userId}\u0000${clientMessageId}`;
+
+  const settle = (key: string, outcome: (waiter: Waiter) => void) => {
+    const entry = waiting.get(key);
+    if (!entry) return;
+    waiting.delete(key);
+    clearTimeout(entry.timer);
+    for (const waiter of entry.waiters) outcome(waiter);
+  };
+
+  return {
+    wait(userId, clientMessageId, waiter) {
+      const key = keyOf(userId, clientMessageId);
+      const entry = waiting.get(key);
+      if (entry) {
+        entry.waiters.push(waiter);
+        return;
+      }
+      const timer = setTimeout(
+        () =>
+          settle(key, (w) =>
+            w.onFailed({
+              code: 'TIMEOUT',
+              message:
+                'The message was not confirmed in time; send it again with the same clientMessageId',
+            }),
+          ),
+        timeoutMs,
+      );
+      timer.unref();
+      waiting.set(key, { waiters: [waiter], timer });
+    },
+    stored(userId, message) {
+      if (message.clientMessageId)
+        settle(keyOf(userId, message.clientMessageId), (w) => w.onStored(message));
+    },
+    failed(userId, clientMessageId, error) {
+      settle(keyOf(userId, clientMessageId), (w) => w.onFailed(error));
+    },
+    failAll(error) {
+      for (const key of [...waiting.keys()]) settle(key, (w) => w.onFailed(error));
+    },
+    get size() {
+      return waiting.size;
+    },
+  };
+}
+
+/** Turns an outcome into the acknowledgement a client passed to send-message. */
+export function ackOf(result: { message: ChatMessage } | { error: SendFailure }): SendMessageAck {
+  return 'message' in result
+    ? { ok: true, message: result.message }
+    : { ok: false, error: result.error };
+}

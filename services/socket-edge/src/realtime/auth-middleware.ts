@@ -1,0 +1,24 @@
+import { extractBearerToken, type TokenVerifier } from '@chat/auth';
+import { toAppError } from '@chat/errors';
+import type { ChatSocket } from './types';
+
+/**
+ * Handshake authentication: the token comes from `auth.token` (the spec's client) or an
+ * `Authorization: Bearer` header. A refusal reaches the client as `connect_error` whose
+ * message says why and whose `data.code` is the error code.
+ */
+export function createAuthMiddleware(verifier: TokenVerifier) {
+  return (socket: ChatSocket, next: (error?: Error) => void) => {
+    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+    const token = auth?.token ?? extractBearerToken(socket.handshake.headers.authorization);
+    try {
+      socket.data.user = verifier.verify(token);
+      next();
+    } catch (error) {
+      const coded = toAppError(error);
+      const refusal = new Error(coded.message) as Error & { data: { code: string } };
+      refusal.data = { code: coded.code };
+      next(refusal);
+    }
+  };
+}

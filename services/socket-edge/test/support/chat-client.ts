@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  ConnectedPayload,
+  SendMessageAck,
+  ServerToClientEvents,
+} from '@chat/contracts';
+import { mintToken } from '@chat/testing';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A fresh user id that no other test uses. */
+export const newUserId = (label = 'u') => `${label}-${randomUUID()}`;
+
+/** Connects with the real socket.io-client and waits for `connected`. */
+export async function connectUser(
+  baseUrl: string,
+  userId: string,
+): Promise<{ socket: ClientSocket; connected: ConnectedPayload }> {
+  const socket: ClientSocket = io(baseUrl, {
+    auth: { token: mintToken(userId) },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  const connected = await nextEvent(socket, 'connected');
+  return { socket, connected };
+}
+
+/** Resolves with the next payload of `event`, or rejects after `timeoutMs`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+  timeoutMs = 10_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener as never);
+      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      clearTimeout(timer);
+      resolve(payload);
+    };
+    socket.once(event, listener as never);
+  });
+}
+
+/** Records every payload of `event` from now on. */
+export function collect<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+): Parameters<ServerToClientEvents[E]>[0][] {
+  const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
+  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) =>
+    seen.push(payload)) as never);
+  return seen;
+}
+
+/** Emits send-message with an acknowledgement and resolves with it. */
+export function sendWithAck(
+  socket: ClientSocket,
+  payload: unknown,
+  timeoutMs = 15_000,
+): Promise<SendMessageAck> {
+  return new Promise((resolve, reject) => {
+    socket
+      .timeout(timeoutMs)
+      .emit(
+        'send-message',
+        payload as never,
+        ((error: Error | null, ack: SendMessageAck) =>
+          error ? reject(error) : resolve(ack)) as never,
+      );
+  });
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

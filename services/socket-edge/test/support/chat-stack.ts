@@ -1,0 +1,96 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectBroker, type Broker } from '@chat/broker';
+import { topologyNames } from '@chat/contracts';
+import { createDb, type Db } from '@chat/db';
+import { createCloser, createLogger } from '@chat/observability';
+import { createRedis, type RedisClient } from '@chat/redis';
+import { TEST_JWT_SECRET, testNamespace, testServiceUrls } from '@chat/testing';
+import { startMessageService } from '../../../message-service/src/app';
+import { messageServiceEnv, type MessageServiceConfig } from '../../../message-service/src/config';
+import { startSocketEdge, type SocketEdge } from '../../src/app';
+import { socketEdgeEnv, type SocketEdgeConfig } from '../../src/config';
+import { loadConfig } from '@chat/config';
+
+export interface ChatStack {
+  readonly namespace: string;
+  readonly db: Db;
+  readonly redis: RedisClient;
+  /** Base URL of each edge node, e.g. http://127.0.0.1:41234. */
+  readonly edgeUrls: string[];
+  readonly edges: SocketEdge[];
+  close(): Promise<void>;
+}
+
+export interface ChatStackOptions {
+  edges?: number;
+  label?: string;
+  env?: Record<string, string>;
+}
+
+const logger = createLogger({
+  service: 'test',
+  level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent',
+});
+
+/**
+ * The real system in-process: message-service and `edges` socket-edge nodes on port 0, each
+ * with its own broker connection, on the real PostgreSQL, Redis and RabbitMQ, under a
+ * namespace of its own so concurrent test files never meet.
+ */
+export async function startChatStack(options: ChatStackOptions = {}): Promise<ChatStack> {
+  const namespace = testNamespace(options.label ?? 'stack');
+  const urls = testServiceUrls();
+  const env = {
+    CHAT_NAMESPACE: namespace,
+    DATABASE_URL: urls.databaseUrl,
+    REDIS_URL: urls.redisUrl,
+    RABBITMQ_URL: urls.rabbitmqUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    CHAT_PARTITIONS: '4',
+    DATABASE_POOL_MAX: '4',
+    ...options.env,
+  };
+  const closer = createCloser();
+  const db = closer.add(createDb({ url: urls.databaseUrl, poolMax: 8 }, logger));
+  const redis = closer.add(
+    createRedis({ url: urls.redisUrl, keyPrefix: topologyNames(namespace).redisKeyPrefix }, logger),
+  );
+  await redis.ping();
+
+  const serviceConfig: MessageServiceConfig = loadConfig(messageServiceEnv, env);
+  const serviceBroker = closer.add(await connectTestBroker('message-service', env.RABBITMQ_URL));
+  closer.add(
+    await startMessageService({ config: serviceConfig, logger, db, broker: serviceBroker }),
+  );
+
+  const edges: SocketEdge[] = [];
+  const edgeUrls: string[] = [];
+  for (let index = 0; index < (options.edges ?? 1); index++) {
+    const config: SocketEdgeConfig = loadConfig(socketEdgeEnv, {
+      ...env,
+      EDGE_NODE_ID: `${namespace}-edge${index}`,
+    });
+    const broker = closer.add(await connectTestBroker(`edge${index}`, env.RABBITMQ_URL));
+    const httpServer = createServer();
+    const edge = closer.add(
+      await startSocketEdge({ config, logger, httpServer, db, redis, broker }),
+    );
+    await listen(httpServer);
+    edges.push(edge);
+    edgeUrls.push(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+  }
+
+  return { namespace, db, redis, edgeUrls, edges, close: () => closer.close() };
+}
+
+function connectTestBroker(name: string, url: string): Promise<Broker> {
+  return connectBroker({ url, connectionName: `test:${name}`, publishTimeoutMs: 5000 }, logger);
+}
+
+function listen(server: HttpServer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+}
