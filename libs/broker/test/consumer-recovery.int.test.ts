@@ -14,10 +14,6 @@ import {
  * Consumers on queues the broker's topology does not declare (another service owns them): the
  * queue may vanish and come back while the connection lives, or be missing at a reconnect.
  */
-// The integration project's testTimeout in jest.config.js is not applied (Jest reads testTimeout
-// from the global config only), and these tests wait for real reconnects.
-jest.setTimeout(30_000);
-
 describe('broker consumer recovery', () => {
   const ns = testNamespace('consrec');
   const deletedQueue = `${ns}.deleted`;

@@ -11,10 +11,6 @@ import {
   type Admin,
 } from './helpers';
 
-// The integration project's testTimeout in jest.config.js is not applied (Jest reads testTimeout
-// from the global config only), and these tests wait for real reconnects.
-jest.setTimeout(30_000);
-
 describe('broker reconnect', () => {
   const ns = testNamespace('reconn');
   const exchange = `${ns}.ex`;

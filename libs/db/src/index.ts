@@ -1,4 +1,5 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
+export { ensureDatabaseExists } from './ensure-database';
 export { migrateLatest, migrateRollbackAll } from './migrate';
 export {
   createMessageStore,
