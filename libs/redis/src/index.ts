@@ -1,1 +1,7 @@
 export { createRedis, type Redis, type RedisClient, type RedisConfig } from './create-redis';
+export {
+  createRateLimit,
+  RateLimitedError,
+  type RateLimit,
+  type RateLimitOptions,
+} from './rate-limit';

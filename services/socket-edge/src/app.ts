@@ -11,7 +11,7 @@ import {
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, type Db } from '@chat/db';
 import type { Logger } from '@chat/observability';
-import type { RedisClient } from '@chat/redis';
+import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
@@ -20,7 +20,6 @@ import { createUserBindings } from './delivery/user-bindings';
 import { createAuthMiddleware } from './realtime/auth-middleware';
 import { registerConnectionLifecycle } from './realtime/connection-lifecycle';
 import { registerConversationRooms } from './realtime/conversation-rooms';
-import { createRateLimit } from './realtime/rate-limit';
 import { registerSendMessage } from './realtime/send-message';
 import type { ChatServer } from './realtime/types';
 import { createOfflineQueue } from './state/offline-queue';
@@ -59,6 +58,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   const pendingSends = createPendingSends(config.sendAckTimeoutMs);
   const rateLimit = createRateLimit(redis, {
     name: 'send',
+    what: 'messages',
     points: config.sendRateLimit,
     windowSec: config.sendRateWindowSec,
   });

@@ -38,3 +38,42 @@ export function withRedactedErrors<T extends object>(methods: T): Readonly<T> {
   }
   return Object.freeze(wrapped) as Readonly<T>;
 }
+
+/** Socket errors of a connection that could not be made or was lost. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error means PostgreSQL could not be reached or dropped the connection (worth a
+ * 503 and a retry), as opposed to a query that failed on its own (a bug, a 500): socket errors,
+ * knex's pool timeout, pg's "Connection terminated", SQLSTATE class 08 (connection exception),
+ * 57P01-57P03 (shutting down, starting up) and 53300 (too many connections). Looks through
+ * `cause` chains, where wrappers keep the original.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, name, message, cause } = current as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string') {
+      if (NETWORK_ERROR_CODES.has(code)) return true;
+      if (code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
+    }
+    if (name === 'KnexTimeoutError') return true;
+    if (typeof message === 'string' && message.startsWith('Connection terminated')) return true;
+    current = cause;
+  }
+  return false;
+}

@@ -11,8 +11,8 @@ import {
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
+import type { RateLimit } from '@chat/redis';
 import type { PendingSends } from '../delivery/pending-acks';
-import type { RateLimit } from './rate-limit';
 import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';
 

@@ -1,0 +1,59 @@
+import { AppError } from '@chat/errors';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface RateLimit {
+  /** Takes one point for `key`; throws RateLimitedError (RATE_LIMITED) when its window is spent. */
+  take(key: string): Promise<void>;
+}
+
+export interface RateLimitOptions {
+  /** Names the budget in Redis keys (`rl:<name>:<key>`), so budgets never share points. */
+  name: string;
+  /** Points per window. */
+  points: number;
+  windowSec: number;
+  /** What is being limited, for the error message ("Too many <what>, …"); default 'requests'. */
+  what?: string;
+}
+
+/** RATE_LIMITED, with how long until the budget has a point again (for Retry-After). */
+export class RateLimitedError extends AppError {
+  constructor(
+    readonly retryAfterSec: number,
+    what: string,
+  ) {
+    super('RATE_LIMITED', `Too many ${what}, try again in ${retryAfterSec} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * A per-key budget shared by every process through Redis. While Redis is unreachable each
+ * process falls back to its own in-memory budget rather than refusing everything.
+ */
+export function createRateLimit(redis: Redis, options: RateLimitOptions): RateLimit {
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `rl:${options.name}`,
+    points: options.points,
+    duration: options.windowSec,
+    insuranceLimiter: new RateLimiterMemory({
+      points: options.points,
+      duration: options.windowSec,
+    }),
+  });
+  const what = options.what ?? 'requests';
+  return {
+    async take(key) {
+      try {
+        await limiter.consume(key);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) {
+          throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)), what);
+        }
+        throw error;
+      }
+    },
+  };
+}

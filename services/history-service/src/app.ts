@@ -1,0 +1,125 @@
+import express from 'express';
+import { createTokenVerifier, type TokenVerifier } from '@chat/auth';
+import { chatTopology, type Broker } from '@chat/broker';
+import { topologyNames } from '@chat/contracts';
+import { createConversationStore, createMessageStore, createOutboxStore, type Db } from '@chat/db';
+import type { Logger } from '@chat/observability';
+import { createRateLimit, type RedisClient } from '@chat/redis';
+import type { HistoryServiceConfig } from './config';
+import { createAuthentication } from './http/auth';
+import { createCors } from './http/cors';
+import { createErrorHandler, notFound } from './http/errors';
+import { createRateLimiting } from './http/rate-limit';
+import { createRequestContext } from './http/request-context';
+import { createMarkRead } from './mark-read';
+import { buildOpenApiDocument } from './openapi';
+import { startOutboxRelay } from './outbox-relay';
+import { createConversationRoutes } from './routes/conversations';
+import { createDocsRoutes } from './routes/docs';
+import { createHealthRoutes } from './routes/health';
+import { createMessageRoutes } from './routes/messages';
+
+export interface HistoryAppDeps {
+  config: HistoryServiceConfig;
+  logger: Logger;
+  db: Db;
+  redis: RedisClient;
+  /** Default: one built from the config's JWT settings. */
+  verifier?: TokenVerifier;
+  /**
+   * Called after a commit that added outbox rows, so they are published at once; default
+   * nothing (a relay's poll still finds them). startHistoryService passes its relay's kick.
+   */
+  onOutboxWrite?: () => void;
+}
+
+/**
+ * The REST API as an Express app, with nothing started: /chat/conversations/:userId,
+ * /chat/messages/:conversationId, PATCH /chat/conversations/:conversationId/read,
+ * /chat/openapi.json, /chat/docs, /healthz and /readyz. Anything else is a 404 in the error
+ * shape. It is a plain request listener, so it can share an http.Server with Socket.IO: create
+ * the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO takes
+ * /socket.io while the app gets the rest.
+ */
+export function createHistoryApp(deps: HistoryAppDeps): express.Application {
+  const { config, db, logger } = deps;
+  const verifier =
+    deps.verifier ??
+    createTokenVerifier({
+      secret: config.jwtSecret,
+      publicKey: config.jwtPublicKey,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+    });
+  const conversations = createConversationStore(db.knex);
+  const messages = createMessageStore(db.knex);
+  const markRead = createMarkRead({
+    knex: db.knex,
+    conversations,
+    outbox: createOutboxStore(db.knex),
+    names: topologyNames(config.namespace),
+    onOutboxWrite: deps.onOutboxWrite,
+  });
+  const guard = [
+    createAuthentication(verifier),
+    createRateLimiting(
+      createRateLimit(deps.redis.redis, {
+        name: 'rest',
+        points: config.rateLimit,
+        windowSec: config.rateWindowSec,
+      }),
+    ),
+  ];
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Private, per-user data: no validators, no caching anywhere on the way.
+  app.set('etag', false);
+  // Repeated parameters arrive as arrays (and are refused); no nested objects from brackets.
+  app.set('query parser', 'simple');
+
+  app.use(createRequestContext(logger));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(createCors(config.frontendUrls));
+  app.use(createHealthRoutes({ db, redis: deps.redis, logger }));
+  app.use(createDocsRoutes(buildOpenApiDocument()));
+  app.use(createConversationRoutes({ conversations, markRead, guard }));
+  app.use(createMessageRoutes({ conversations, messages, guard }));
+  app.use(notFound);
+  app.use(createErrorHandler(logger));
+  return app;
+}
+
+export interface HistoryServiceDeps extends Omit<HistoryAppDeps, 'onOutboxWrite'> {
+  /** Publishes the outbox: read receipts and chat.conversation.read.v1. */
+  broker: Broker;
+}
+
+export interface HistoryService {
+  /** Mount it on an http.Server (see createHistoryApp); the caller listens and owns the server. */
+  readonly app: express.Application;
+  /** Stops the outbox relay after its batch in hand; the caller closes server, broker, Redis, db. */
+  close(): Promise<void>;
+}
+
+/**
+ * Declares the chat topology (the exchanges the outbox publishes to), starts the outbox relay
+ * (which first publishes whatever an earlier process left pending) and builds the app.
+ */
+export async function startHistoryService(deps: HistoryServiceDeps): Promise<HistoryService> {
+  const { config, broker } = deps;
+  await broker.addTopology(chatTopology(topologyNames(config.namespace), config.partitions));
+  const relay = startOutboxRelay({
+    outbox: createOutboxStore(deps.db.knex),
+    broker,
+    logger: deps.logger,
+    pollIntervalMs: config.outboxPollMs,
+  });
+  const app = createHistoryApp({ ...deps, onOutboxWrite: relay.kick });
+  deps.logger.child({ module: 'history' }).info('history-service ready');
+  return { app, close: () => relay.close() };
+}

@@ -1,0 +1,55 @@
+import {
+  assertJwtConfigured,
+  envVar,
+  loadConfig,
+  parse,
+  sharedEnv,
+  type ConfigOf,
+} from '@chat/config';
+
+export const historyServiceEnv = {
+  nodeEnv: sharedEnv.nodeEnv,
+  logLevel: sharedEnv.logLevel,
+  namespace: sharedEnv.namespace,
+  databaseUrl: sharedEnv.databaseUrl,
+  databasePoolMax: sharedEnv.databasePoolMax,
+  redisUrl: sharedEnv.redisUrl,
+  rabbitmqUrl: sharedEnv.rabbitmqUrl,
+  partitions: sharedEnv.partitions,
+  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+  jwtSecret: sharedEnv.jwtSecret,
+  jwtPublicKey: sharedEnv.jwtPublicKey,
+  jwtIssuer: sharedEnv.jwtIssuer,
+  jwtAudience: sharedEnv.jwtAudience,
+  frontendUrls: sharedEnv.frontendUrls,
+  port: envVar(
+    'HISTORY_SERVICE_PORT',
+    parse.port(3002),
+    'Port of history-service when it runs on its own',
+  ),
+  rateLimit: envVar(
+    'HISTORY_RATE_LIMIT',
+    parse.positiveInt(300, 100_000),
+    'REST requests one user may make per HISTORY_RATE_WINDOW_SEC',
+  ),
+  rateWindowSec: envVar(
+    'HISTORY_RATE_WINDOW_SEC',
+    parse.positiveInt(60, 3600),
+    'Window of HISTORY_RATE_LIMIT',
+  ),
+  outboxPollMs: envVar(
+    'OUTBOX_POLL_INTERVAL_MS',
+    parse.positiveInt(1000, 60_000),
+    'How often the outbox relay looks for events a crash or a broker outage left unpublished',
+  ),
+} as const;
+
+export type HistoryServiceConfig = ConfigOf<typeof historyServiceEnv>;
+
+export function loadHistoryServiceConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): HistoryServiceConfig {
+  const config = loadConfig(historyServiceEnv, env);
+  assertJwtConfigured(config);
+  return config;
+}

@@ -1,0 +1,162 @@
+import amqplib, { type Channel, type ChannelModel } from 'amqplib';
+import knexFactory, { type Knex } from 'knex';
+import { chatTopology } from '@chat/broker';
+import { canonicalConversationId, topologyNames, userRoutingKey } from '@chat/contracts';
+import { createDb, createOutboxStore, migrateLatest, type Db } from '@chat/db';
+import { testRunId, testServiceUrls, withDatabase } from '@chat/testing';
+import { startOutboxRelay, type OutboxRelay } from '../src/outbox-relay';
+import { eventually } from '../../socket-edge/test/support/chat-client';
+import {
+  newUserId,
+  request,
+  startHistoryTestServer,
+  storeMessages,
+  testLogger,
+  type HistoryTestServer,
+} from './support/history-server';
+
+/*
+ * A database of its own: relays of other suites share the run's outbox table and would publish
+ * these rows before the relay under test starts.
+ */
+describe('outbox relay', () => {
+  const adminUrl = process.env.CHAT_TEST_ADMIN_DATABASE_URL ?? testServiceUrls().databaseUrl;
+  const database = `chat_test_${testRunId()}_histoutbox`;
+  let admin: Knex;
+  let db: Db;
+  let amqp: ChannelModel;
+  let channel: Channel;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+    await admin.raw('drop database if exists ?? with (force)', [database]);
+    await admin.raw('create database ??', [database]);
+    db = createDb({ url: withDatabase(adminUrl, database), poolMax: 6 }, testLogger);
+    await migrateLatest(db.knex);
+    amqp = await amqplib.connect(testServiceUrls().rabbitmqUrl);
+    channel = await amqp.createChannel();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await amqp.close();
+    await db.close();
+    await admin.raw('drop database if exists ?? with (force)', [database]);
+    await admin.destroy();
+  });
+
+  const started = async (options: { topology?: boolean } = {}) => {
+    const server = await startHistoryTestServer({ label: 'outbox', db, relay: false, ...options });
+    cleanups.push(() => server.close());
+    return server;
+  };
+  const startRelay = (server: HistoryTestServer) => {
+    const relay: OutboxRelay = startOutboxRelay({
+      outbox: createOutboxStore(db.knex),
+      broker: server.broker,
+      logger: testLogger,
+      pollIntervalMs: 100,
+    });
+    cleanups.push(() => relay.close());
+    return relay;
+  };
+  /** A student's unread message to a tutor, which the tutor then marks read over REST. */
+  const readConversation = async (server: HistoryTestServer) => {
+    const student = newUserId('student');
+    const tutor = newUserId('tutor');
+    const conversationId = canonicalConversationId(student, tutor);
+    await storeMessages(server.db, student, tutor, ['unread']);
+    const response = await request(server.baseUrl, `/chat/conversations/${conversationId}/read`, {
+      method: 'PATCH',
+      as: tutor,
+    });
+    expect(response.status).toBe(200);
+    return { student, tutor, conversationId };
+  };
+  /** Every message routed from `exchange` with `routingKey` from now on, parsed. */
+  const watch = async (exchange: string, routingKey: string) => {
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await channel.bindQueue(queue, exchange, routingKey);
+    const seen: { body: Record<string, unknown>; messageId: unknown; type: unknown }[] = [];
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        seen.push({
+          body: JSON.parse(message.content.toString()) as Record<string, unknown>,
+          messageId: message.properties.messageId,
+          type: message.properties.type,
+        });
+      },
+      { noAck: true },
+    );
+    return seen;
+  };
+  const pendingCount = async () =>
+    Number(
+      ((await db.knex('outbox').whereNull('published_at').count({ n: '*' })) as { n: string }[])[0]!
+        .n,
+    );
+
+  it('when the process dies between the commit and the publish, then a relay started later publishes the receipt and the event once', async () => {
+    const server = await started();
+    const names = topologyNames(server.namespace);
+    const { student, tutor, conversationId } = await readConversation(server);
+    // No relay ran: the read is committed, its announcements are waiting.
+    expect(await pendingCount()).toBe(2);
+    const receipts = await watch(names.deliveryExchange, userRoutingKey(student));
+    const events = await watch(names.eventsExchange, 'chat.conversation.read.v1');
+
+    startRelay(server);
+
+    await eventually(() => receipts.length === 1 && events.length === 1);
+    await eventually(async () => (await pendingCount()) === 0);
+    expect(receipts[0]).toEqual({
+      body: expect.objectContaining({
+        type: 'chat.delivery.v1',
+        userId: student,
+        event: 'messages-read',
+        payload: expect.objectContaining({ conversationId, readerId: tutor }),
+      }),
+      messageId: expect.stringMatching(/^outbox-\d+$/),
+      type: 'chat.delivery.v1',
+    });
+    expect(events[0]).toEqual({
+      body: expect.objectContaining({ type: 'chat.conversation.read.v1', conversationId }),
+      messageId: expect.stringMatching(/^outbox-\d+$/),
+      type: 'chat.conversation.read.v1',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receipts).toHaveLength(1);
+    expect(events).toHaveLength(1);
+  });
+
+  it('when the broker refuses the publishes, then the rows stay pending and go out in order once it accepts them', async () => {
+    // No topology: every publish to the namespace's exchanges fails until it is declared.
+    const server = await started({ topology: false });
+    const names = topologyNames(server.namespace);
+    const first = await readConversation(server);
+    const second = await readConversation(server);
+    startRelay(server);
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await pendingCount()).toBe(4);
+
+    // The events exchange alone (as chatTopology declares it), so the watch is bound before
+    // anything can go out; the receipts, first in line, still fail and hold everything back.
+    await channel.assertExchange(names.eventsExchange, 'topic', { durable: true });
+    const events = await watch(names.eventsExchange, 'chat.conversation.read.v1');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await pendingCount()).toBe(4);
+    await server.broker.addTopology(chatTopology(names, server.config.partitions));
+
+    await eventually(async () => (await pendingCount()) === 0);
+    await eventually(() => events.length === 2);
+    expect(events.map((event) => event.body.conversationId)).toEqual([
+      first.conversationId,
+      second.conversationId,
+    ]);
+  });
+});
