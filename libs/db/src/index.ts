@@ -1,6 +1,7 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
 export { migrateLatest, migrateRollbackAll } from './migrate';
+export { isDatabaseUnavailable } from './repositories/db-errors';
 export {
   createMessageStore,
   type MessagePage,
@@ -21,6 +22,7 @@ export {
   createBookingStore,
   type BookingEventInput,
   type BookingStore,
+  type EntitlementPolicy,
 } from './repositories/booking-repository';
 export {
   createOutboxStore,

@@ -165,4 +165,82 @@ describe('booking store', () => {
       occurred_at: new Date(Date.UTC(2030, 0, 1, 0, 0, 19)),
     });
   });
+
+  it('when the projection holds any booking of a pair, then knowsPair is true in either order, whatever the status', async () => {
+    const { studentId, tutorId, event } = newBooking();
+    expect(await bookings.knowsPair(studentId, tutorId)).toBe(false);
+
+    await bookings.applyBookingEvent(event('cancelled'));
+
+    expect(await bookings.knowsPair(studentId, tutorId)).toBe(true);
+    expect(await bookings.knowsPair(tutorId, studentId)).toBe(true);
+    expect(await bookings.knowsPair(studentId, newUserId())).toBe(false);
+  });
+
+  describe('with a grace period for completed bookings', () => {
+    const policy = { allowedStatuses: ['confirmed', 'completed'], completedGraceDays: 7 };
+    const endTime = '2030-05-01T10:00:00Z';
+    const daysAfterEnd = (days: number) =>
+      new Date(Date.parse(endTime) + days * 24 * 60 * 60 * 1000);
+
+    it('when a completed booking ended less than the grace period ago, then it entitles, and not after', async () => {
+      const { studentId, tutorId, event } = newBooking();
+      await bookings.applyBookingEvent(event('completed', { endTime }));
+
+      expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(6.9))).toBe(
+        true,
+      );
+      expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(7))).toBe(
+        false,
+      );
+      // Without a grace period the status alone decides.
+      expect(
+        await bookings.hasEntitlement(
+          studentId,
+          tutorId,
+          { allowedStatuses: policy.allowedStatuses },
+          daysAfterEnd(365),
+        ),
+      ).toBe(true);
+    });
+
+    it('when completed is not an allowed status, then the grace period does not let it entitle', async () => {
+      const { studentId, tutorId, event } = newBooking();
+      await bookings.applyBookingEvent(event('completed', { endTime }));
+
+      expect(
+        await bookings.hasEntitlement(
+          studentId,
+          tutorId,
+          { allowedStatuses: ['confirmed'], completedGraceDays: 7 },
+          daysAfterEnd(1),
+        ),
+      ).toBe(false);
+    });
+
+    it('when a completed booking has no end time, then the grace period runs from the event that completed it', async () => {
+      const { studentId, tutorId, event } = newBooking();
+      await bookings.applyBookingEvent(event('completed', { occurredAt: endTime }));
+
+      expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(1))).toBe(true);
+      expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(8))).toBe(
+        false,
+      );
+    });
+
+    it('when the grace period of one booking is over, then a confirmed booking of the pair still entitles', async () => {
+      const { studentId, tutorId, event } = newBooking();
+      await bookings.applyBookingEvent(event('completed', { endTime }));
+      await bookings.applyBookingEvent({
+        bookingId: `b-${randomUUID()}`,
+        studentId,
+        tutorId,
+        status: 'confirmed',
+      });
+
+      expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(30))).toBe(
+        true,
+      );
+    });
+  });
 });

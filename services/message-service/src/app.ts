@@ -6,10 +6,17 @@ import {
   type Consumer,
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
-import { createBookingStore, createMessageStore, type Db } from '@chat/db';
-import type { Logger } from '@chat/observability';
+import { createBookingStore, createMessageStore, type Db, type EntitlementPolicy } from '@chat/db';
+import { runHealthChecks, type Logger } from '@chat/observability';
+import { startBookingEventsConsumer } from './booking-events-consumer';
+import {
+  createBookingServiceClient,
+  type BookingServiceClient,
+  type BreakerState,
+} from './booking-service-client';
 import type { MessageServiceConfig } from './config';
 import { createEntitlementChecker } from './entitlements';
+import type { ReadinessReport } from './health-server';
 import { createSendMessageHandler } from './send-message-handler';
 
 export interface MessageServiceDeps {
@@ -20,45 +27,117 @@ export interface MessageServiceDeps {
 }
 
 export interface MessageService {
-  /** Stops consuming and waits for the commands in hand; the caller closes broker and db. */
+  /** The booking service's circuit breaker, or 'disabled' when BOOKING_SERVICE_URL is unset. */
+  readonly bookingServiceState: BreakerState | 'disabled';
+  /**
+   * PostgreSQL and RabbitMQ decide readiness. The booking service's breaker is reported but
+   * does not: an open breaker only affects pairs the projection does not know, every instance
+   * shares it, and taking instances out would stop chat for everyone instead of for those pairs.
+   */
+  readiness(): Promise<ReadinessReport>;
+  /** Stops consuming and waits for the messages in hand; the caller closes broker and db. */
   close(): Promise<void>;
 }
 
-/** Declares the topology and consumes every send partition. */
+/** Declares the topology, consumes every send partition and the booking events. */
 export async function startMessageService(deps: MessageServiceDeps): Promise<MessageService> {
-  const { config, broker } = deps;
+  const { config, broker, db } = deps;
   const logger = deps.logger.child({ module: 'message-service' });
   const names = topologyNames(config.namespace);
   await broker.addTopology(chatTopology(names, config.partitions));
 
-  const handleSend = createSendMessageHandler({
-    messages: createMessageStore(deps.db.knex),
-    entitlements: createEntitlementChecker({
-      bookings: createBookingStore(deps.db.knex),
-      allowedStatuses: config.allowedBookingStatuses,
-    }),
-    publisher: createChatPublisher(broker, names),
-    messageMaxLength: config.messageMaxLength,
-    logger,
-  });
+  const policy: EntitlementPolicy = {
+    allowedStatuses: config.allowedBookingStatuses,
+    completedGraceDays: config.completedGraceDays,
+  };
+  const bookings = createBookingStore(db.knex);
+  const publisher = createChatPublisher(broker, names);
+  const bookingService = createBookingService(config, logger);
 
   const consumers: Consumer[] = [];
-  for (let partition = 0; partition < config.partitions; partition++) {
-    const queue = names.sendQueue(partition);
+  const stopConsuming = () => Promise.all(consumers.map((c) => c.cancel()));
+  try {
     consumers.push(
-      await broker.consume(queue, handleSend, {
-        prefetch: config.commandPrefetch,
-        deadLetter: deadLetterTarget(names, queue),
+      await startBookingEventsConsumer({
+        broker,
+        names,
+        exchange: config.bookingEventsExchange,
+        bookings,
+        policy,
+        publisher,
+        logger,
       }),
     );
+
+    const handleSend = createSendMessageHandler({
+      messages: createMessageStore(db.knex),
+      entitlements: createEntitlementChecker({ bookings, ...policy, bookingService, logger }),
+      publisher,
+      messageMaxLength: config.messageMaxLength,
+      logger,
+    });
+    for (let partition = 0; partition < config.partitions; partition++) {
+      const queue = names.sendQueue(partition);
+      consumers.push(
+        await broker.consume(queue, handleSend, {
+          prefetch: config.commandPrefetch,
+          deadLetter: deadLetterTarget(names, queue),
+        }),
+      );
+    }
+  } catch (error) {
+    await stopConsuming();
+    bookingService?.close();
+    throw error;
   }
-  logger.info({ partitions: config.partitions }, 'consuming send commands');
+  logger.info(
+    {
+      partitions: config.partitions,
+      bookingEventsExchange: config.bookingEventsExchange,
+      bookingService: bookingService ? 'fallback on' : 'fallback off',
+    },
+    'consuming send commands and booking events',
+  );
 
   let closing: Promise<void> | undefined;
   return {
+    get bookingServiceState() {
+      return bookingService?.state ?? 'disabled';
+    },
+    async readiness() {
+      const report = await runHealthChecks([
+        { name: 'postgres', check: () => db.ping() },
+        {
+          name: 'rabbitmq',
+          check: async () => {
+            if (!broker.isConnected) throw new Error('not connected');
+          },
+        },
+      ]);
+      return { ...report, bookingService: bookingService?.state ?? 'disabled' };
+    },
     close() {
-      closing ??= Promise.all(consumers.map((c) => c.cancel())).then(() => undefined);
+      closing ??= stopConsuming().then(() => bookingService?.close());
       return closing;
     },
   };
+}
+
+function createBookingService(
+  config: MessageServiceConfig,
+  logger: Logger,
+): BookingServiceClient | undefined {
+  if (!config.bookingServiceUrl) return undefined;
+  return createBookingServiceClient(
+    {
+      baseUrl: config.bookingServiceUrl,
+      pathTemplate: config.bookingServicePath,
+      timeoutMs: config.bookingServiceTimeoutMs,
+      errorThresholdPercentage: config.bookingBreakerErrorPercent,
+      volumeThreshold: config.bookingBreakerVolumeThreshold,
+      resetTimeoutMs: config.bookingBreakerResetMs,
+      cacheTtlMs: config.bookingCacheTtlMs,
+    },
+    logger,
+  );
 }

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { envVar, loadConfig, parse, sharedEnv, type ConfigOf } from '@chat/config';
 
+/** A whole number from 0 to `max` (parse.positiveInt refuses 0, which means "off" here). */
+const wholeNumber = (fallback: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
 export const messageServiceEnv = {
   nodeEnv: sharedEnv.nodeEnv,
   logLevel: sharedEnv.logLevel,
@@ -29,6 +38,58 @@ export const messageServiceEnv = {
     'BOOKING_EVENTS_EXCHANGE',
     z.string().min(1).default('tutorgo.events'),
     "TutorGo's topic exchange with booking.* events (not prefixed: TutorGo owns it)",
+  ),
+  completedGraceDays: envVar(
+    'COMPLETED_GRACE_DAYS',
+    wholeNumber(0, 3650),
+    'When ALLOWED_BOOKING_STATUSES includes completed: days after the session ended that a completed booking still lets the pair chat; 0 means no time limit',
+  ),
+  healthPort: envVar(
+    'MESSAGE_SERVICE_HEALTH_PORT',
+    parse.port(3003),
+    "Port of message-service's /healthz and /readyz",
+  ),
+  bookingServiceUrl: envVar(
+    'BOOKING_SERVICE_URL',
+    parse.url(['http', 'https']).optional(),
+    "Base URL of TutorGo's booking service, asked about pairs the booking projection knows nothing about; unset turns that fallback off",
+  ),
+  bookingServicePath: envVar(
+    'BOOKING_SERVICE_PATH',
+    z
+      .string()
+      .refine((value) => value.startsWith('/'), 'must start with /')
+      .refine(
+        (value) => value.includes('{userA}') && value.includes('{userB}'),
+        'must contain {userA} and {userB}',
+      )
+      .default('/bookings/entitlement?userA={userA}&userB={userB}'),
+    'Path and query of the booking lookup under BOOKING_SERVICE_URL; {userA} and {userB} are replaced by the two user ids',
+  ),
+  bookingServiceTimeoutMs: envVar(
+    'BOOKING_SERVICE_TIMEOUT_MS',
+    parse.positiveInt(2000, 60_000),
+    'How long one booking lookup may take before it counts as failed',
+  ),
+  bookingBreakerErrorPercent: envVar(
+    'BOOKING_BREAKER_ERROR_PERCENT',
+    parse.positiveInt(50, 100),
+    'Share of failed booking lookups (in a 10 s window) above which the circuit breaker opens',
+  ),
+  bookingBreakerVolumeThreshold: envVar(
+    'BOOKING_BREAKER_VOLUME_THRESHOLD',
+    parse.positiveInt(5, 10_000),
+    'Booking lookups the 10 s window must hold before the breaker may open',
+  ),
+  bookingBreakerResetMs: envVar(
+    'BOOKING_BREAKER_RESET_MS',
+    parse.positiveInt(30_000, 3_600_000),
+    'How long the open breaker fails fast before one probe lookup may close it again',
+  ),
+  bookingCacheTtlMs: envVar(
+    'BOOKING_CACHE_TTL_MS',
+    wholeNumber(30_000, 3_600_000),
+    "How long the booking service's answer about a pair is reused; 0 turns the cache off",
   ),
 } as const;
 

@@ -8,6 +8,7 @@ import {
 } from '@chat/observability';
 import { startMessageService } from './app';
 import { loadMessageServiceConfig } from './config';
+import { startHealthServer } from './health-server';
 
 async function main(): Promise<void> {
   const config = loadMessageServiceConfig();
@@ -21,7 +22,14 @@ async function main(): Promise<void> {
     const broker = closer.add(
       await connectBroker({ url: config.rabbitmqUrl, connectionName: 'message-service' }, logger),
     );
-    closer.add(await startMessageService({ config, logger, db, broker }));
+    const service = closer.add(await startMessageService({ config, logger, db, broker }));
+    closer.add(
+      await startHealthServer({
+        port: config.healthPort,
+        readiness: () => service.readiness(),
+        logger,
+      }),
+    );
   } catch (error) {
     await closer.close();
     throw error;

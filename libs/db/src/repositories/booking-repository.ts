@@ -13,18 +13,32 @@ export interface BookingEventInput {
   occurredAt?: string | Date;
 }
 
+/**
+ * Which bookings let two users chat: those in one of `allowedStatuses`, except that a
+ * `completed` booking stops counting `completedGraceDays` days after it ended (0, the default,
+ * means it counts as long as its status does).
+ */
+export interface EntitlementPolicy {
+  allowedStatuses: readonly string[];
+  /** Days after end_time a completed booking still counts; default 0 (no time limit). */
+  completedGraceDays?: number;
+}
+
 export interface BookingStore {
   /**
-   * Whether the two users (in either role and order) share a booking whose status is one of
-   * `allowedStatuses`. `now` is accepted for a time-window rule but not used yet: entitlement
-   * depends on status only.
+   * Whether the two users (in either role and order) share a booking that `policy` counts (a
+   * plain list means those statuses, with no time limit). `now` (default: the current time) is
+   * when the grace period of completed bookings is measured; a completed booking without an
+   * end time is measured from the time of the event that completed it.
    */
   hasEntitlement(
     userA: string,
     userB: string,
-    allowedStatuses: readonly string[],
+    policy: readonly string[] | EntitlementPolicy,
     now?: Date,
   ): Promise<boolean>;
+  /** Whether the projection holds any booking of the two users, in whatever status. */
+  knowsPair(userA: string, userB: string): Promise<boolean>;
   /**
    * Upserts the booking's projection. `applied` is false when the stored state is newer: an
    * event older than the stored occurred_at, an event without occurredAt over a stored one, or a
@@ -68,15 +82,36 @@ export function createBookingStore(knex: Knex): BookingStore {
   async function hasEntitlement(
     userA: string,
     userB: string,
-    allowedStatuses: readonly string[],
-    _now?: Date,
+    policy: readonly string[] | EntitlementPolicy,
+    now: Date = new Date(),
   ): Promise<boolean> {
+    const { allowedStatuses, completedGraceDays = 0 } = isStatusList(policy)
+      ? { allowedStatuses: policy }
+      : policy;
     if (allowedStatuses.length === 0) return false;
+    const [low, high] = orderedPair(userA, userB);
+    const query = knex('booking_entitlements')
+      .where({ user_low: low, user_high: high })
+      .whereIn('status', [...allowedStatuses]);
+    if (completedGraceDays > 0 && allowedStatuses.includes('completed')) {
+      query.whereNot((expired) =>
+        expired
+          .where('status', 'completed')
+          .whereRaw(
+            'coalesce(end_time, occurred_at, updated_at) + make_interval(days => ?) <= ?::timestamptz',
+            [completedGraceDays, now.toISOString()],
+          ),
+      );
+    }
+    const row = await query.first(knex.raw('1 as entitled'));
+    return row !== undefined;
+  }
+
+  async function knowsPair(userA: string, userB: string): Promise<boolean> {
     const [low, high] = orderedPair(userA, userB);
     const row = await knex('booking_entitlements')
       .where({ user_low: low, user_high: high })
-      .whereIn('status', [...allowedStatuses])
-      .first(knex.raw('1 as entitled'));
+      .first(knex.raw('1 as known'));
     return row !== undefined;
   }
 
@@ -98,7 +133,11 @@ export function createBookingStore(knex: Knex): BookingStore {
     return { applied: rows.length > 0 };
   }
 
-  return withRedactedErrors({ hasEntitlement, applyBookingEvent });
+  return withRedactedErrors({ hasEntitlement, knowsPair, applyBookingEvent });
+}
+
+function isStatusList(policy: readonly string[] | EntitlementPolicy): policy is readonly string[] {
+  return Array.isArray(policy);
 }
 
 /** Smaller id first by code point, the same order as conversation ids. */
