@@ -24,6 +24,8 @@ export default tseslint.config(
       sourceType: 'commonjs',
       globals: {
         __dirname: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
         module: 'writable',
         process: 'readonly',
         require: 'readonly',
@@ -32,7 +34,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['scripts/**', '**/test/**', 'libs/testing/**'],
+    files: ['scripts/**', 'examples/**', '**/test/**', 'libs/testing/**'],
     rules: { 'no-console': 'off' },
   },
 );

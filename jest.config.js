@@ -18,14 +18,20 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/**/test/**/*.unit.test.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/**/test/**/*.unit.test.ts',
+        '<rootDir>/test/**/*.unit.test.ts',
+      ],
       moduleNameMapper,
       transform,
       testEnvironment: 'node',
     },
     {
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services}/**/test/**/*.int.test.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/**/test/**/*.int.test.ts',
+        '<rootDir>/test/**/*.int.test.ts',
+      ],
       moduleNameMapper,
       transform,
       testEnvironment: 'node',

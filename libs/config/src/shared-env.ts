@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, envVar } from './define-config';
-import { logLevel, port, positiveInt, url } from './parsers';
+import { csv, logLevel, port, positiveInt, url } from './parsers';
 
 /**
  * Variables more than one service reads. Each service's config.ts picks the ones it needs and
@@ -67,6 +67,11 @@ export const sharedEnv = {
     'CHAT_SERVICE_PORT',
     port(3006),
     'The single public port serving /socket.io and /chat in npm start and docker compose',
+  ),
+  frontendUrls: envVar(
+    'FRONTEND_URL',
+    csv(['http://localhost:3000']),
+    'Origins allowed by CORS (comma-separated)',
   ),
 } as const;
 

@@ -7,3 +7,4 @@ export * from './domain-events';
 export * from './booking-events';
 export * from './topology';
 export * from './send-rules';
+export * from './history-api';

@@ -38,7 +38,7 @@ export const sendRoutingKey = (partition: number) => `send.${partition}`;
 export const userRoutingKey = (userId: string) => `user.${userId}`;
 
 /**
- * The partition of a conversation: FNV-1a over its id, mod `partitions`. Every edge must compute
+ * The partition of a conversation: FNV-1a over its id, finalised, mod `partitions`. Every edge must compute
  * the same value, so this is the one definition.
  */
 export function conversationPartition(conversationId: string, partitions: number): number {
@@ -47,5 +47,12 @@ export function conversationPartition(conversationId: string, partitions: number
     hash ^= conversationId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
+  // FNV's low bits depend only on the low bits of the input; murmur3's finaliser mixes the high
+  // bits down so that ids differing in a digit spread over every partition.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
   return (hash >>> 0) % partitions;
 }

@@ -36,6 +36,14 @@ export function createDb(config: DbConfig, logger: Logger): Db {
       },
     },
     acquireConnectionTimeout: config.acquireTimeoutMs ?? 5000,
+    // Knex logs to the console by default, stack traces included: send it to pino instead.
+    log: {
+      warn: (message: unknown) => log.warn({ knex: String(message) }, 'knex warning'),
+      error: (message: unknown) => log.error({ knex: String(message) }, 'knex error'),
+      deprecate: (method: string, alternative: string) =>
+        log.warn({ method, alternative }, 'knex deprecation'),
+      debug: () => undefined,
+    },
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
   let closing: Promise<void> | undefined;

@@ -17,6 +17,14 @@ export async function ensureDatabaseExists(url: string): Promise<boolean> {
     connection: admin.toString(),
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 5000,
+    // Knex would print connection failures with their stack to the console; the error thrown
+    // below says it in one line instead.
+    log: {
+      warn: () => undefined,
+      error: () => undefined,
+      deprecate: () => undefined,
+      debug: () => undefined,
+    },
   });
   try {
     const found = await knex('pg_database').where({ datname: database }).first('datname');

@@ -25,20 +25,14 @@ export const socketEdgeEnv = {
   jwtIssuer: sharedEnv.jwtIssuer,
   jwtAudience: sharedEnv.jwtAudience,
   port: envVar('SOCKET_EDGE_PORT', parse.port(3001), 'Port of socket-edge when it runs on its own'),
-  frontendUrls: envVar(
-    'FRONTEND_URL',
-    parse.csv(['http://localhost:3000']),
-    'Origins allowed by CORS (comma-separated)',
-  ),
+  frontendUrls: sharedEnv.frontendUrls,
   nodeId: envVar(
     'EDGE_NODE_ID',
     z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
-      .default(
-        `${hostname().replace(/[^A-Za-z0-9_-]/g, '') || 'edge'}-${process.pid}-${randomBytes(2).toString('hex')}`,
-      ),
-    'Name of this edge node (its delivery queue is chat.edge.<id>); unique per running node',
+      .optional(),
+    'Name of this edge node, unique per running node (its delivery queue is chat.edge.<id>); default <hostname>-<pid>-<random>',
   ),
   messageMaxLength: envVar(
     'MESSAGE_MAX_LENGTH',
@@ -77,10 +71,18 @@ export const socketEdgeEnv = {
   ),
 } as const;
 
-export type SocketEdgeConfig = ConfigOf<typeof socketEdgeEnv>;
+function generatedNodeId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '')
+      .slice(0, 40) || 'edge';
+  return `${host}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+export type SocketEdgeConfig = Readonly<ConfigOf<typeof socketEdgeEnv> & { nodeId: string }>;
 
 export function loadSocketEdgeConfig(env: NodeJS.ProcessEnv = process.env): SocketEdgeConfig {
   const config = loadConfig(socketEdgeEnv, env);
   assertJwtConfigured(config);
-  return config;
+  return Object.freeze({ ...config, nodeId: config.nodeId ?? generatedNodeId() });
 }

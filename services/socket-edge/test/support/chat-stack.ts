@@ -7,10 +7,9 @@ import { createCloser, createLogger } from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, testNamespace, testServiceUrls } from '@chat/testing';
 import { startMessageService } from '../../../message-service/src/app';
-import { messageServiceEnv, type MessageServiceConfig } from '../../../message-service/src/config';
+import { loadMessageServiceConfig } from '../../../message-service/src/config';
 import { startSocketEdge, type SocketEdge } from '../../src/app';
-import { socketEdgeEnv, type SocketEdgeConfig } from '../../src/config';
-import { loadConfig } from '@chat/config';
+import { loadSocketEdgeConfig } from '../../src/config';
 
 export interface ChatStack {
   readonly namespace: string;
@@ -48,6 +47,8 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
     RABBITMQ_URL: urls.rabbitmqUrl,
     JWT_SECRET: TEST_JWT_SECRET,
     CHAT_PARTITIONS: '4',
+    // TutorGo's exchange is shared by everything on the broker: each stack gets its own.
+    BOOKING_EVENTS_EXCHANGE: `${namespace}.tutorgo.events`,
     DATABASE_POOL_MAX: '4',
     ...options.env,
   };
@@ -58,7 +59,7 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
   );
   await redis.ping();
 
-  const serviceConfig: MessageServiceConfig = loadConfig(messageServiceEnv, env);
+  const serviceConfig = loadMessageServiceConfig(env);
   const serviceBroker = closer.add(await connectTestBroker('message-service', env.RABBITMQ_URL));
   closer.add(
     await startMessageService({ config: serviceConfig, logger, db, broker: serviceBroker }),
@@ -67,10 +68,7 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
   const edges: SocketEdge[] = [];
   const edgeUrls: string[] = [];
   for (let index = 0; index < (options.edges ?? 1); index++) {
-    const config: SocketEdgeConfig = loadConfig(socketEdgeEnv, {
-      ...env,
-      EDGE_NODE_ID: `${namespace}-edge${index}`,
-    });
+    const config = loadSocketEdgeConfig({ ...env, EDGE_NODE_ID: `${namespace}-edge${index}` });
     const broker = closer.add(await connectTestBroker(`edge${index}`, env.RABBITMQ_URL));
     const httpServer = createServer();
     const edge = closer.add(

@@ -1,0 +1,156 @@
+// npm start: creates and migrates the database, then runs socket-edge, message-service and
+// history-service in this one process, with Socket.IO (/socket.io) and REST (/chat/...) on one
+// port, CHAT_SERVICE_PORT (3006) — the spec's single base URL. Defaults point at the local
+// PostgreSQL, Redis and RabbitMQ. SIGTERM / SIGINT stop it cleanly.
+import { createServer } from 'node:http';
+import { connectBroker } from '@chat/broker';
+import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
+import { topologyNames } from '@chat/contracts';
+import { createDb, ensureDatabaseExists, migrateLatest } from '@chat/db';
+import {
+  createCloser,
+  createLogger,
+  exitOnStartupError,
+  installShutdown,
+} from '@chat/observability';
+import { createRedis } from '@chat/redis';
+import { startHistoryService } from '../services/history-service/src/app';
+import { loadHistoryServiceConfig } from '../services/history-service/src/config';
+import { startMessageService } from '../services/message-service/src/app';
+import { loadMessageServiceConfig } from '../services/message-service/src/config';
+import { startHealthServer } from '../services/message-service/src/health-server';
+import { startSocketEdge } from '../services/socket-edge/src/app';
+import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
+
+async function main(): Promise<void> {
+  const usesDevSecret = applyDevelopmentSecret(process.env);
+  const [common, edgeConfig, messageConfig, historyConfig] = loadEveryConfig([
+    () =>
+      loadConfig({
+        logLevel: sharedEnv.logLevel,
+        chatServicePort: sharedEnv.chatServicePort,
+        shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+      }),
+    () => loadSocketEdgeConfig(),
+    () => loadMessageServiceConfig(),
+    () => loadHistoryServiceConfig(),
+  ] as const);
+  const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
+  if (usesDevSecret) {
+    logger.warn('JWT_SECRET is not set: using the public development secret (never in production)');
+  }
+
+  const closer = createCloser();
+  try {
+    if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
+    const db = closer.add(
+      createDb({ url: historyConfig.databaseUrl, poolMax: historyConfig.databasePoolMax }, logger),
+    );
+    await db.ping();
+    const applied = await migrateLatest(db.knex);
+    logger.info(
+      { migrations: applied },
+      applied.length ? 'migrated' : 'database schema is up to date',
+    );
+
+    const redis = closer.add(
+      createRedis(
+        { url: edgeConfig.redisUrl, keyPrefix: topologyNames(edgeConfig.namespace).redisKeyPrefix },
+        logger,
+      ),
+    );
+    await redis.ping();
+    const connect = (name: string) =>
+      connectBroker({ url: edgeConfig.rabbitmqUrl, connectionName: `npm-start:${name}` }, logger);
+    const messageBroker = closer.add(await connect('message-service'));
+    const historyBroker = closer.add(await connect('history-service'));
+    const edgeBroker = closer.add(await connect(`socket-edge:${edgeConfig.nodeId}`));
+
+    const messages = closer.add(
+      await startMessageService({ config: messageConfig, logger, db, broker: messageBroker }),
+    );
+    const history = closer.add(
+      await startHistoryService({
+        config: historyConfig,
+        logger,
+        db,
+        redis,
+        broker: historyBroker,
+      }),
+    );
+    // One server: Socket.IO answers /socket.io, the history app everything else.
+    const httpServer = createServer(history.app);
+    closer.add(
+      await startSocketEdge({
+        config: edgeConfig,
+        logger,
+        httpServer,
+        db,
+        redis,
+        broker: edgeBroker,
+      }),
+    );
+    closer.add(
+      await startHealthServer({
+        port: messageConfig.healthPort,
+        readiness: () => messages.readiness(),
+        logger,
+      }),
+    );
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(common.chatServicePort, resolve);
+    });
+    logger.info(
+      { url: `http://localhost:${common.chatServicePort}` },
+      'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs',
+    );
+  } catch (error) {
+    await closer.close();
+    throw error;
+  }
+  installShutdown(closer, logger, common.shutdownTimeoutMs);
+  stopWhenOrphaned();
+}
+
+/**
+ * npm does not pass SIGTERM on to the script it runs: `kill <npm pid>` ends npm and leaves this
+ * process behind. When our parent goes away, shut down as if the signal had reached us.
+ */
+function stopWhenOrphaned(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 500);
+  timer.unref();
+}
+
+type Loaded<T extends readonly (() => unknown)[]> = { [K in keyof T]: ReturnType<T[K]> };
+
+/** Loads every service's config and reports all invalid variables at once, each once. */
+function loadEveryConfig<T extends readonly (() => unknown)[]>(loaders: T): Loaded<T> {
+  const problems = new Map<string, { env: string; message: string }>();
+  const configs = loaders.map((load) => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.set(problem.env, problem);
+      return undefined;
+    }
+  });
+  if (problems.size > 0) throw new ConfigError([...problems.values()]);
+  return configs as Loaded<T>;
+}
+
+/** Outside production, a missing JWT_SECRET falls back to the development secret `npm run token` uses. */
+function applyDevelopmentSecret(env: NodeJS.ProcessEnv): boolean {
+  if (env.JWT_SECRET || env.JWT_PUBLIC_KEY || env.NODE_ENV === 'production') return false;
+  env.JWT_SECRET = DEV_JWT_SECRET;
+  return true;
+}
+
+main().catch(exitOnStartupError('tutorgo-chat'));
