@@ -3,17 +3,10 @@
 // port, CHAT_SERVICE_PORT (3006) — the spec's single base URL. Defaults point at the local
 // PostgreSQL, Redis and RabbitMQ. SIGTERM / SIGINT stop it cleanly.
 import { createServer } from 'node:http';
-import { connectBroker } from '@chat/broker';
 import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
-import { topologyNames } from '@chat/contracts';
-import { createDb, ensureDatabaseExists, migrateLatest } from '@chat/db';
-import {
-  createCloser,
-  createLogger,
-  exitOnStartupError,
-  installShutdown,
-} from '@chat/observability';
-import { createRedis } from '@chat/redis';
+import { ensureDatabaseExists, migrateLatest } from '@chat/db';
+import { createLogger } from '@chat/observability';
+import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from '../services/history-service/src/app';
 import { loadHistoryServiceConfig } from '../services/history-service/src/config';
 import { startMessageService } from '../services/message-service/src/app';
@@ -22,7 +15,7 @@ import { startHealthServer } from '../services/message-service/src/health-server
 import { startSocketEdge } from '../services/socket-edge/src/app';
 import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
 
-async function main(): Promise<void> {
+runService('tutorgo-chat', async (closer) => {
   const usesDevSecret = applyDevelopmentSecret(process.env);
   const [common, edgeConfig, messageConfig, historyConfig] = loadEveryConfig([
     () =>
@@ -40,78 +33,69 @@ async function main(): Promise<void> {
     logger.warn('JWT_SECRET is not set: using the public development secret (never in production)');
   }
 
-  const closer = createCloser();
-  try {
-    if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
-    const db = closer.add(
-      createDb({ url: historyConfig.databaseUrl, poolMax: historyConfig.databasePoolMax }, logger),
-    );
-    await db.ping();
-    const applied = await migrateLatest(db.knex);
-    logger.info(
-      { migrations: applied },
-      applied.length ? 'migrated' : 'database schema is up to date',
-    );
+  if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
+  const db = await openDb(closer, historyConfig, logger);
+  const applied = await migrateLatest(db.knex);
+  logger.info(
+    { migrations: applied },
+    applied.length ? 'migrated' : 'database schema is up to date',
+  );
+  const redis = await openRedis(closer, edgeConfig, logger);
+  const messageBroker = await openBroker(
+    closer,
+    messageConfig,
+    'npm-start:message-service',
+    logger,
+  );
+  const historyBroker = await openBroker(
+    closer,
+    historyConfig,
+    'npm-start:history-service',
+    logger,
+  );
+  const edgeBroker = await openBroker(
+    closer,
+    edgeConfig,
+    `npm-start:socket-edge:${edgeConfig.nodeId}`,
+    logger,
+  );
 
-    const redis = closer.add(
-      createRedis(
-        { url: edgeConfig.redisUrl, keyPrefix: topologyNames(edgeConfig.namespace).redisKeyPrefix },
-        logger,
-      ),
-    );
-    await redis.ping();
-    const connect = (name: string) =>
-      connectBroker({ url: edgeConfig.rabbitmqUrl, connectionName: `npm-start:${name}` }, logger);
-    const messageBroker = closer.add(await connect('message-service'));
-    const historyBroker = closer.add(await connect('history-service'));
-    const edgeBroker = closer.add(await connect(`socket-edge:${edgeConfig.nodeId}`));
-
-    const messages = closer.add(
-      await startMessageService({ config: messageConfig, logger, db, broker: messageBroker }),
-    );
-    const history = closer.add(
-      await startHistoryService({
-        config: historyConfig,
-        logger,
-        db,
-        redis,
-        broker: historyBroker,
-      }),
-    );
-    // One server: Socket.IO answers /socket.io, the history app everything else.
-    const httpServer = createServer(history.app);
-    closer.add(
-      await startSocketEdge({
-        config: edgeConfig,
-        logger,
-        httpServer,
-        db,
-        redis,
-        broker: edgeBroker,
-      }),
-    );
-    closer.add(
-      await startHealthServer({
-        port: messageConfig.healthPort,
-        readiness: () => messages.readiness(),
-        logger,
-      }),
-    );
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(common.chatServicePort, resolve);
-    });
-    logger.info(
-      { url: `http://localhost:${common.chatServicePort}` },
-      'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs',
-    );
-  } catch (error) {
-    await closer.close();
-    throw error;
-  }
-  installShutdown(closer, logger, common.shutdownTimeoutMs);
+  const messages = closer.add(
+    await startMessageService({ config: messageConfig, logger, db, broker: messageBroker }),
+  );
+  const history = closer.add(
+    await startHistoryService({ config: historyConfig, logger, db, redis, broker: historyBroker }),
+  );
+  // One server: Socket.IO answers /socket.io, the history app everything else.
+  const httpServer = createServer(history.app);
+  closer.add(
+    await startSocketEdge({
+      config: edgeConfig,
+      logger,
+      httpServer,
+      db,
+      redis,
+      broker: edgeBroker,
+    }),
+  );
+  closer.add(
+    await startHealthServer({
+      port: messageConfig.healthPort,
+      readiness: () => messages.readiness(),
+      logger,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(common.chatServicePort, resolve);
+  });
+  logger.info(
+    { url: `http://localhost:${common.chatServicePort}` },
+    'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs',
+  );
   stopWhenOrphaned();
-}
+  return { logger, shutdownTimeoutMs: common.shutdownTimeoutMs };
+});
 
 /**
  * npm does not pass SIGTERM on to the script it runs: `kill <npm pid>` ends npm and leaves this
@@ -152,5 +136,3 @@ function applyDevelopmentSecret(env: NodeJS.ProcessEnv): boolean {
   env.JWT_SECRET = DEV_JWT_SECRET;
   return true;
 }
-
-main().catch(exitOnStartupError('tutorgo-chat'));

@@ -14,7 +14,7 @@ export const chatMessageSchema = z.object({
   timestamp: z.string().describe('ISO 8601 time the message was stored'),
   read: z.boolean(),
   seq: z.number().int().positive().describe('Position in the conversation, 1-based, gap-free'),
-  clientMessageId: z.string().nullable(),
+  clientMessageId: z.string(),
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
@@ -28,22 +28,25 @@ export const historyMessageSchema = z.object({
   read: z.boolean(),
   createdAt: z.string(),
   seq: z.number().int().positive(),
-  clientMessageId: z.string().nullable(),
+  clientMessageId: z.string(),
   editedAt: z.string().nullable(),
 });
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
 
-/** The fields of a stored message the wire shapes are made from. */
+/** A message as stored, with `read` derived from the receiver's read watermark; the wire shapes are made from it. */
 export interface MessageRecord {
   id: string;
   conversationId: string;
+  /** Per-conversation sequence number: 1, 2, 3, … without gaps, in the order of storing. */
   seq: number;
   senderId: string;
   receiverId: string;
   body: string;
-  clientMessageId: string | null;
+  /** The sender's id for the message; a second store with the same one returns the first. */
+  clientMessageId: string;
   createdAt: Date;
   editedAt: Date | null;
+  /** Whether the receiver's read watermark has reached this message. */
   read: boolean;
 }
 
@@ -62,16 +65,6 @@ export function toChatMessage(record: MessageRecord): ChatMessage {
 }
 
 export function toHistoryMessage(record: MessageRecord): HistoryMessage {
-  return {
-    id: record.id,
-    conversationId: record.conversationId,
-    senderId: record.senderId,
-    receiverId: record.receiverId,
-    message: record.body,
-    read: record.read,
-    createdAt: record.createdAt.toISOString(),
-    seq: record.seq,
-    clientMessageId: record.clientMessageId,
-    editedAt: record.editedAt ? record.editedAt.toISOString() : null,
-  };
+  const { timestamp, ...fields } = toChatMessage(record);
+  return { ...fields, createdAt: timestamp, editedAt: record.editedAt?.toISOString() ?? null };
 }

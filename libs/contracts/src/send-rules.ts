@@ -21,6 +21,10 @@ export function checkSendRules(attempt: SendAttempt, maxLength: number): string 
   }
   const body = attempt.message.trim();
   if (body.length === 0) throw new AppError('VALIDATION_FAILED', 'message must not be empty');
+  // PostgreSQL text cannot hold NUL; refusing it here beats a store that fails on every retry.
+  if (body.includes('\u0000')) {
+    throw new AppError('VALIDATION_FAILED', 'message must not contain NUL characters');
+  }
   if (body.length > maxLength) {
     throw new AppError('PAYLOAD_TOO_LARGE', `message must be at most ${maxLength} characters`);
   }

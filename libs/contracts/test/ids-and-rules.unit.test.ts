@@ -46,6 +46,7 @@ describe('send rules', () => {
     ['the conversation is not the pair', { conversationId: 'a_c' }, 'INVALID_CONVERSATION'],
     ['the receiver is the sender', { receiverId: 'a', conversationId: 'a_a' }, 'VALIDATION_FAILED'],
     ['the message is blank', { message: ' \n\t ' }, 'VALIDATION_FAILED'],
+    ['the message holds a NUL character', { message: 'a\u0000b' }, 'VALIDATION_FAILED'],
     ['the message is too long', { message: 'x'.repeat(11) }, 'PAYLOAD_TOO_LARGE'],
   ])('when %s, then it is refused with its code', (_label, change, code) => {
     expect(() => checkSendRules({ ...attempt, ...change }, 10)).toThrow(

@@ -14,7 +14,7 @@ const message = (conversationId: string, seq: number): ChatMessage => ({
   timestamp: new Date().toISOString(),
   read: false,
   seq,
-  clientMessageId: null,
+  clientMessageId: randomUUID(),
 });
 
 describe('offline queue', () => {

@@ -1,21 +1,7 @@
 import type { Knex } from 'knex';
 
-/** A chat message as stored, with `read` derived from the receiver's read watermark. */
-export interface StoredMessage {
-  id: string;
-  conversationId: string;
-  /** Per-conversation sequence number: 1, 2, 3, … without gaps, in the order of storing. */
-  seq: number;
-  senderId: string;
-  receiverId: string;
-  body: string;
-  /** The sender's id for the message; a second store with the same one returns the first. */
-  clientMessageId: string;
-  createdAt: Date;
-  editedAt: Date | null;
-  /** Whether the receiver's `last_read_seq` has reached this message. */
-  read: boolean;
-}
+export type { MessageRecord as StoredMessage } from '@chat/contracts';
+import type { MessageRecord as StoredMessage } from '@chat/contracts';
 
 interface MessageRow {
   id: string;
