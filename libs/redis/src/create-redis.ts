@@ -34,8 +34,16 @@ export function createRedis(config: RedisConfig, logger: Logger): RedisClient {
     redis,
     keyPrefix: config.keyPrefix,
     async ping() {
-      if (redis.status === 'wait') await redis.connect();
-      await redis.ping();
+      try {
+        if (redis.status === 'wait') await redis.connect();
+        await redis.ping();
+      } catch (error) {
+        const url = new URL(config.url);
+        throw new Error(
+          `Redis is not reachable at ${url.hostname}:${url.port || 6379}${url.pathname}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
     },
     close() {
       closing ??= redis.quit().then(

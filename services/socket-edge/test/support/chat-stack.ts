@@ -18,11 +18,15 @@ export interface ChatStack {
   /** Base URL of each edge node, e.g. http://127.0.0.1:41234. */
   readonly edgeUrls: string[];
   readonly edges: SocketEdge[];
+  /** The message-service instances, in start order; the first holds the send queues. */
+  readonly messageServices: { stop(): Promise<void> }[];
   close(): Promise<void>;
 }
 
 export interface ChatStackOptions {
   edges?: number;
+  /** message-service instances; default 1. */
+  messageServices?: number;
   label?: string;
   env?: Record<string, string>;
 }
@@ -60,10 +64,15 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
   await redis.ping();
 
   const serviceConfig = loadMessageServiceConfig(env);
-  const serviceBroker = closer.add(await connectTestBroker('message-service', env.RABBITMQ_URL));
-  closer.add(
-    await startMessageService({ config: serviceConfig, logger, db, broker: serviceBroker }),
-  );
+  const messageServices: { stop(): Promise<void> }[] = [];
+  for (let index = 0; index < (options.messageServices ?? 1); index++) {
+    const broker = closer.add(await connectTestBroker(`message-service${index}`, env.RABBITMQ_URL));
+    const service = closer.add(
+      await startMessageService({ config: serviceConfig, logger, db, broker }),
+    );
+    // Stopping one instance mid-test, as a crash or a deploy would: its consumers go away.
+    messageServices.push({ stop: () => service.close().then(() => broker.close()) });
+  }
 
   const edges: SocketEdge[] = [];
   const edgeUrls: string[] = [];
@@ -79,7 +88,7 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
     edgeUrls.push(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
   }
 
-  return { namespace, db, redis, edgeUrls, edges, close: () => closer.close() };
+  return { namespace, db, redis, edgeUrls, edges, messageServices, close: () => closer.close() };
 }
 
 function connectTestBroker(name: string, url: string): Promise<Broker> {
