@@ -42,6 +42,7 @@ socket.on('message-sent', (message) => console.log('Message sent:', message));
 socket.on('new-message', (message) => console.log('New message:', message));
 socket.on('user-online', ({ userId }) => console.log(`${userId} is now online`));
 socket.on('user-offline', ({ userId }) => console.log(`${userId} is now offline`));
+socket.on('messages-read', (receipt) => console.log('Messages read:', receipt));
 socket.on('conversation-closed', (event) => console.log('Conversation closed:', event));
 
 // Listen for errors
