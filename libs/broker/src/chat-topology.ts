@@ -1,6 +1,6 @@
 import type { TopologyNames } from '@chat/contracts';
 import { sendRoutingKey } from '@chat/contracts';
-import type { TopologySetup } from './broker';
+import type { TopologySetup } from './types';
 
 /**
  * The shared part of the design's topology. Edges and message-service both declare it (it is

@@ -1,13 +1,12 @@
-export {
-  connectBroker,
-  type Broker,
-  type BrokerConfig,
-  type ConsumeOptions,
-  type Consumer,
-  type MessageHandler,
-  type PublishOptions,
-  type TopologySetup,
-} from './broker';
+export { connectBroker, type Broker, type BrokerConfig } from './broker';
+export type {
+  ConsumeOptions,
+  Consumer,
+  MessageHandler,
+  Publish,
+  PublishOptions,
+  TopologySetup,
+} from './types';
 export { createChatPublisher, type ChatPublisher } from './chat-publisher';
 export { assertQueueWithDeadLetter, chatTopology, deadLetterTarget } from './chat-topology';
 export {

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import { BrokerUnavailableError, PublishNackedError, UnroutableError } from './errors';
+import { sleep, type ConnectionState, type Publish, type PublishOptions } from './types';
+
+export interface Publisher {
+  publish: Publish;
+  /** Forgets the confirm channel (the connection it lived on is gone). */
+  reset(): void;
+}
+
+/**
+ * Publishes on one confirm channel per connection: each publish resolves on the broker's ack,
+ * rejects on its nack, on the return of a mandatory message nobody could take, or when no
+ * confirm came within `timeoutMs` — in which time it also waits out a reconnect.
+ */
+export function createPublisher(state: ConnectionState, timeoutMs: number): Publisher {
+  const { log } = state;
+  const returned = new Map<string, string>();
+  let confirmChannel: Promise<ConfirmChannel> | undefined;
+
+  function channelOn(current: ChannelModel): Promise<ConfirmChannel> {
+    confirmChannel ??= current.createConfirmChannel().then((channel) => {
+      channel.on('error', (error: Error) => log.warn({ err: error }, 'publish channel error'));
+      channel.on('close', () => {
+        // A channel error (e.g. an exchange that does not exist) closes only this channel:
+        // the next publish opens a fresh one.
+        if (confirmChannel === created) confirmChannel = undefined;
+      });
+      channel.on('return', (message: Message) => {
+        const id = message.properties.messageId as string | undefined;
+        const fields = message.fields as { replyText?: string };
+        if (id) returned.set(id, fields.replyText ?? 'unroutable');
+      });
+      return channel;
+    });
+    const created = confirmChannel;
+    return created;
+  }
+
+  async function publishOnce(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: PublishOptions & { messageId: string },
+    deadline: number,
+  ): Promise<void> {
+    const channel = await channelOn(await state.waitForConnection(deadline));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new BrokerUnavailableError(`No confirm from RabbitMQ within ${timeoutMs} ms`)),
+        Math.max(0, deadline - Date.now()),
+      );
+      try {
+        channel.publish(
+          exchange,
+          routingKey,
+          content,
+          {
+            persistent: options.persistent ?? true,
+            mandatory: options.mandatory ?? false,
+            contentType: 'application/json',
+            messageId: options.messageId,
+            correlationId: options.correlationId,
+            type: options.type,
+            headers: options.headers,
+            timestamp: Math.floor(Date.now() / 1000),
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            const replyText = returned.get(options.messageId);
+            returned.delete(options.messageId);
+            // amqplib reports a basic.nack as Error('message nacked') and a channel that closed
+            // before the confirm as Error('channel closed'); only the latter is worth retrying.
+            const nacked =
+              error && (!(error instanceof Error) || error.message === 'message nacked');
+            if (nacked) reject(new PublishNackedError(exchange, routingKey));
+            else if (error) reject(error as Error);
+            else if (replyText !== undefined)
+              reject(new UnroutableError(exchange, routingKey, replyText));
+            else resolve();
+          },
+        );
+      } catch (error) {
+        // publish() throws at once on a channel that closed meanwhile: no timer left behind.
+        clearTimeout(timer);
+        throw error;
+      }
+    });
+  }
+
+  /** The broker's 404 when `exchange` does not exist (checked on a throwaway channel). */
+  async function missingExchange(exchange: string): Promise<Error | undefined> {
+    const current = state.current;
+    if (!current || exchange === '') return undefined;
+    try {
+      const channel = await current.createChannel();
+      channel.on('error', () => undefined);
+      await channel.checkExchange(exchange);
+      await channel.close().catch(() => undefined);
+      return undefined;
+    } catch (error) {
+      return (error as { code?: number }).code === 404 ? (error as Error) : undefined;
+    }
+  }
+
+  const publish: Publish = async (exchange, routingKey, body, options = {}) => {
+    if (state.stopped) throw new BrokerUnavailableError('broker is closed');
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    const withId = { ...options, messageId: options.messageId ?? randomUUID() };
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await publishOnce(exchange, routingKey, content, withId, deadline);
+      } catch (error) {
+        const final =
+          error instanceof UnroutableError ||
+          error instanceof PublishNackedError ||
+          error instanceof BrokerUnavailableError ||
+          state.stopped ||
+          attempt >= 3 ||
+          Date.now() >= deadline;
+        if (final) throw error;
+        // A publish to a missing exchange closes the channel; publishing it again would only
+        // close the next channel too, taking concurrent publishes down with it.
+        const missing = await missingExchange(exchange);
+        if (missing) throw missing;
+        // The channel or connection went away before the confirm: publish again once it is back.
+        // A duplicate is possible and fine; consumers de-duplicate by message id.
+        log.warn({ err: error, exchange, routingKey, attempt }, 'publish failed, retrying');
+        await sleep(Math.min(200 * attempt, Math.max(0, deadline - Date.now())));
+      }
+    }
+  };
+
+  return {
+    publish,
+    reset() {
+      confirmChannel = undefined;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import type { Logger } from '@chat/observability';
+import type { ReceivedMessage } from './received-message';
+
+/** Declares exchanges, queues and bindings; runs on every (re)connect, so it must be idempotent. */
+export type TopologySetup = (channel: Channel) => Promise<void>;
+
+export interface PublishOptions {
+  /** Ask the broker to return the message when no queue is bound; publish then rejects with UnroutableError. */
+  mandatory?: boolean;
+  /** Survive a broker restart; default true. */
+  persistent?: boolean;
+  messageId?: string;
+  correlationId?: string;
+  /** The message type, e.g. "chat.message.created.v1". */
+  type?: string;
+  headers?: Record<string, unknown>;
+}
+
+export type Publish = (
+  exchange: string,
+  routingKey: string,
+  body: unknown,
+  options?: PublishOptions,
+) => Promise<void>;
+
+export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Unacked messages this consumer may hold at once. */
+  prefetch: number;
+  /**
+   * Where a poison message is parked, with its reason in the `x-poison-reason` header. Without it
+   * the message is rejected without requeue, so the queue's own dead-letter exchange takes it.
+   */
+  deadLetter?: { exchange: string; routingKey: string };
+  /** Wait before a message whose handler failed is requeued, in ms; default 1000. */
+  retryDelayMs?: number;
+  /** Failures of one message before it counts as poison; default 10. */
+  maxAttempts?: number;
+  exclusive?: boolean;
+}
+
+export interface Consumer {
+  /** Stops receiving and waits for the messages in hand to finish. */
+  cancel(): Promise<void>;
+}
+
+/** What the publisher and the consumers need to know of the connection they share. */
+export interface ConnectionState {
+  /** The live connection, or undefined while (re)connecting. */
+  readonly current: ChannelModel | undefined;
+  readonly stopped: boolean;
+  /** The live connection, waiting for it until `deadline` (epoch ms). */
+  waitForConnection(deadline: number): Promise<ChannelModel>;
+  readonly log: Logger;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
