@@ -1,11 +1,12 @@
 // npm start: creates and migrates the database, then runs socket-edge, message-service and
 // history-service in this one process, with Socket.IO (/socket.io) and REST (/chat/...) on one
 // port, CHAT_SERVICE_PORT (3006) — the spec's single base URL. Defaults point at the local
-// PostgreSQL, Redis and RabbitMQ. SIGTERM / SIGINT stop it cleanly.
+// PostgreSQL, Redis and RabbitMQ. One metrics registry collects all three services' metrics;
+// the history app serves it at /metrics. SIGTERM / SIGINT stop it cleanly.
 import { createServer } from 'node:http';
 import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';
-import { createLogger } from '@chat/observability';
+import { createLogger, createMetricsRegistry } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from '../services/history-service/src/app';
 import { loadHistoryServiceConfig } from '../services/history-service/src/config';
@@ -29,6 +30,7 @@ runService('tutorgo-chat', async (closer) => {
     () => loadHistoryServiceConfig(),
   ] as const);
   const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
+  const metrics = createMetricsRegistry('tutorgo-chat');
   if (usesDevSecret) {
     logger.warn('JWT_SECRET is not set: using the public development secret (never in production)');
   }
@@ -61,10 +63,23 @@ runService('tutorgo-chat', async (closer) => {
   );
 
   const messages = closer.add(
-    await startMessageService({ config: messageConfig, logger, db, broker: messageBroker }),
+    await startMessageService({
+      config: messageConfig,
+      logger,
+      db,
+      broker: messageBroker,
+      metrics,
+    }),
   );
   const history = closer.add(
-    await startHistoryService({ config: historyConfig, logger, db, redis, broker: historyBroker }),
+    await startHistoryService({
+      config: historyConfig,
+      logger,
+      db,
+      redis,
+      broker: historyBroker,
+      metrics,
+    }),
   );
   // One server: Socket.IO answers /socket.io, the history app everything else.
   const httpServer = createServer(history.app);
@@ -76,12 +91,14 @@ runService('tutorgo-chat', async (closer) => {
       db,
       redis,
       broker: edgeBroker,
+      metrics,
     }),
   );
   closer.add(
     await startHealthServer({
       port: messageConfig.healthPort,
       readiness: () => messages.readiness(),
+      metrics,
       logger,
     }),
   );
@@ -91,7 +108,7 @@ runService('tutorgo-chat', async (closer) => {
   });
   logger.info(
     { url: `http://localhost:${common.chatServicePort}` },
-    'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs',
+    'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs, metrics at /metrics',
   );
   stopWhenOrphaned();
   return { logger, shutdownTimeoutMs: common.shutdownTimeoutMs };

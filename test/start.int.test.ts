@@ -49,7 +49,7 @@ function startProcess(env: Record<string, string>) {
 }
 
 describe('npm start', () => {
-  it('when started, then Socket.IO and REST answer on CHAT_SERVICE_PORT, and SIGTERM stops it cleanly', async () => {
+  it('when started, then Socket.IO, REST and /metrics (all three services in one registry) answer on CHAT_SERVICE_PORT, and SIGTERM stops it cleanly', async () => {
     const port = await freePort();
     const started = startProcess({
       CHAT_SERVICE_PORT: String(port),
@@ -64,6 +64,17 @@ describe('npm start', () => {
     expect(await socketIo.text()).toMatch(/"sid"/);
     const unauthenticated = await fetch(`http://127.0.0.1:${port}/chat/conversations/someone`);
     expect(unauthenticated.status).toBe(401);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    for (const name of [
+      'process_cpu_user_seconds_total', // process metrics, once
+      'chat_sockets_connected', // socket-edge
+      'chat_messages_stored_total', // message-service
+      'http_request_duration_seconds', // history-service
+    ]) {
+      expect(text.match(new RegExp(`^# TYPE ${name} `, 'gm'))).toHaveLength(1);
+    }
 
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);

@@ -9,3 +9,4 @@ export {
 export { createTcpProxy, type TcpProxy } from './tcp-proxy';
 export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
 export * from './tokens';
+export { metricValue, parseMetricSamples, type MetricSample } from './metrics-text';

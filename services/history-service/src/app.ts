@@ -3,7 +3,7 @@ import { createTokenVerifier, type TokenVerifier } from '@chat/auth';
 import { chatTopology, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, createMessageStore, createOutboxStore, type Db } from '@chat/db';
-import type { Logger } from '@chat/observability';
+import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { HistoryServiceConfig } from './config';
 import { createAuthentication } from './http/auth';
@@ -11,13 +11,16 @@ import { createCors } from './http/cors';
 import { createErrorHandler, notFound } from './http/errors';
 import { createRateLimiting } from './http/rate-limit';
 import { createRequestContext } from './http/request-context';
+import { createRequestMetrics } from './http/request-metrics';
 import { createMarkRead } from './mark-read';
+import { createHistoryMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { startOutboxRelay } from './outbox-relay';
 import { createConversationRoutes } from './routes/conversations';
 import { createDocsRoutes } from './routes/docs';
 import { createHealthRoutes } from './routes/health';
 import { createMessageRoutes } from './routes/messages';
+import { createMetricsRoutes } from './routes/metrics';
 
 export interface HistoryAppDeps {
   config: HistoryServiceConfig;
@@ -31,18 +34,26 @@ export interface HistoryAppDeps {
    * nothing (a relay's poll still finds them). startHistoryService passes its relay's kick.
    */
   onOutboxWrite?: () => void;
+  /**
+   * The process's registry, created in the composition root: http_request_duration_seconds
+   * goes there and GET /metrics serves all of it. Default: a registry of its own, without
+   * process metrics.
+   */
+  metrics?: Registry;
 }
 
 /**
  * The REST API as an Express app, with nothing started: /chat/conversations/:userId,
  * /chat/messages/:conversationId, PATCH /chat/conversations/:conversationId/read,
- * /chat/openapi.json, /chat/docs, /healthz and /readyz. Anything else is a 404 in the error
- * shape. It is a plain request listener, so it can share an http.Server with Socket.IO: create
- * the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO takes
- * /socket.io while the app gets the rest.
+ * /chat/openapi.json, /chat/docs, /healthz, /readyz and /metrics. Anything else is a 404 in the
+ * error shape. It is a plain request listener, so it can share an http.Server with Socket.IO:
+ * create the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO
+ * takes /socket.io while the app gets the rest.
  */
 export function createHistoryApp(deps: HistoryAppDeps): express.Application {
   const { config, db, logger } = deps;
+  const registry =
+    deps.metrics ?? createMetricsRegistry('history-service', { defaultMetrics: false });
   const verifier =
     deps.verifier ??
     createTokenVerifier({
@@ -78,6 +89,7 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
   // Repeated parameters arrive as arrays (and are refused); no nested objects from brackets.
   app.set('query parser', 'simple');
 
+  app.use(createRequestMetrics(createHistoryMetrics(registry)));
   app.use(createRequestContext(logger));
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -86,6 +98,7 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
   });
   app.use(createCors(config.frontendUrls));
   app.use(createHealthRoutes({ db, redis: deps.redis, logger }));
+  app.use(createMetricsRoutes(registry));
   app.use(createDocsRoutes(buildOpenApiDocument()));
   app.use(createConversationRoutes({ conversations, markRead, guard }));
   app.use(createMessageRoutes({ conversations, messages, guard }));

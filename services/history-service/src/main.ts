@@ -1,4 +1,4 @@
-import { createLogger } from '@chat/observability';
+import { createLogger, createMetricsRegistry } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from './app';
 import { loadHistoryServiceConfig } from './config';
@@ -7,10 +7,13 @@ import { listen } from './http/listen';
 runService('history-service', async (closer) => {
   const config = loadHistoryServiceConfig();
   const logger = createLogger({ service: 'history-service', level: config.logLevel });
+  const metrics = createMetricsRegistry('history-service');
   const db = await openDb(closer, config, logger);
   const redis = await openRedis(closer, config, logger);
   const broker = await openBroker(closer, config, 'history-service', logger);
-  const service = closer.add(await startHistoryService({ config, logger, db, redis, broker }));
+  const service = closer.add(
+    await startHistoryService({ config, logger, db, redis, broker, metrics }),
+  );
   // Closed first: stop taking requests before the relay, broker, Redis and db go.
   const server = closer.add(await listen(service.app, config.port));
   server.server.on('error', (error) => logger.error({ err: error }, 'http server error'));

@@ -46,6 +46,11 @@ const linkHeader = {
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the zod schemas in @chat/contracts
  * that also validate the requests, so the document and the validation cannot disagree.
+ *
+ * It describes what clients call with a token. The operational endpoints are left out on
+ * purpose, as /healthz and /readyz always were: GET /metrics (Prometheus text format for
+ * scrapers, no token, see routes/metrics.ts) has no zod schema to generate from, and the docs
+ * page renders JSON bodies only.
  */
 export function buildOpenApiDocument(): OpenApiDocument {
   const registry = new OpenAPIRegistry();

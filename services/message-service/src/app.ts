@@ -7,7 +7,12 @@ import {
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createBookingStore, createMessageStore, type Db, type EntitlementPolicy } from '@chat/db';
-import { runHealthChecks, type Logger } from '@chat/observability';
+import {
+  createMetricsRegistry,
+  runHealthChecks,
+  type Logger,
+  type Registry,
+} from '@chat/observability';
 import { startBookingEventsConsumer } from './booking-events-consumer';
 import {
   createBookingServiceClient,
@@ -17,6 +22,7 @@ import {
 import type { MessageServiceConfig } from './config';
 import { createEntitlementChecker } from './entitlements';
 import type { ReadinessReport } from './health-server';
+import { createMessageMetrics } from './metrics';
 import { createSendMessageHandler } from './send-message-handler';
 
 export interface MessageServiceDeps {
@@ -24,6 +30,12 @@ export interface MessageServiceDeps {
   logger: Logger;
   db: Db;
   broker: Broker;
+  /**
+   * Where its metrics go (chat_messages_stored_total, chat_send_command_seconds, …): the
+   * process's registry, created in the composition root. Default: a registry of its own,
+   * without process metrics.
+   */
+  metrics?: Registry;
 }
 
 export interface MessageService {
@@ -53,6 +65,10 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
   const bookings = createBookingStore(db.knex);
   const publisher = createChatPublisher(broker, names);
   const bookingService = createBookingService(config, logger);
+  const metrics = createMessageMetrics(
+    deps.metrics ?? createMetricsRegistry('message-service', { defaultMetrics: false }),
+    bookingService ? { bookingBreakerState: () => bookingService.state } : {},
+  );
 
   const consumers: Consumer[] = [];
   const stopConsuming = () => Promise.all(consumers.map((c) => c.cancel()));
@@ -65,6 +81,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
         bookings,
         policy,
         publisher,
+        metrics,
         logger,
       }),
     );
@@ -74,6 +91,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
       entitlements: createEntitlementChecker({ bookings, ...policy, bookingService, logger }),
       publisher,
       messageMaxLength: config.messageMaxLength,
+      metrics,
       logger,
     });
     for (let partition = 0; partition < config.partitions; partition++) {

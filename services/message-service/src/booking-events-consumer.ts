@@ -20,6 +20,7 @@ import type { BookingEventInput, EntitlementPolicy } from '@chat/db';
 import type { Logger } from '@chat/observability';
 import type { BookingLookup } from './entitlements';
 import { createKeyedSerializer } from './keyed-serializer';
+import type { MessageMetrics } from './metrics';
 
 export interface BookingProjection extends BookingLookup {
   applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }>;
@@ -29,6 +30,7 @@ export interface BookingEventsDeps {
   bookings: BookingProjection;
   policy: EntitlementPolicy;
   publisher: ChatPublisher;
+  metrics: MessageMetrics;
   logger: Logger;
   now?: () => Date;
 }
@@ -76,6 +78,7 @@ export function createBookingEventsHandler(deps: BookingEventsDeps): MessageHand
     const conversationId = canonicalConversationId(studentId, tutorId);
     const wasEntitled = await deps.bookings.hasEntitlement(studentId, tutorId, deps.policy, now());
     const { applied } = await deps.bookings.applyBookingEvent(event);
+    deps.metrics.bookingEvent(applied ? 'applied' : 'stale');
     log.info(
       { bookingId, status, applied, messageId: received.messageId },
       applied ? 'booking event applied' : 'booking event not newer than the stored state, skipped',
@@ -107,7 +110,10 @@ export function createBookingEventsHandler(deps: BookingEventsDeps): MessageHand
 
   return async (received) => {
     const parsed = parseBookingEvent(received.routingKey, received.json());
-    if (!parsed.success) throw new PoisonMessageError(parsed.reason);
+    if (!parsed.success) {
+      deps.metrics.bookingEvent('poison');
+      throw new PoisonMessageError(parsed.reason);
+    }
     const event = parsed.data;
     await serializer.run(canonicalConversationId(event.studentId, event.tutorId), () =>
       apply(event, received),

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@chat/observability';
+import { sendMetrics, type Logger, type Registry } from '@chat/observability';
 
 /** What /readyz reports; `status` decides between 200 and 503. */
 export interface ReadinessReport {
@@ -17,12 +17,15 @@ export interface HealthServer {
 /**
  * message-service has no API, only these probes:
  * - `GET /healthz` — 200 while the process runs (liveness);
- * - `GET /readyz` — 200 when its dependencies answer, else 503, with the report as JSON.
+ * - `GET /readyz` — 200 when its dependencies answer, else 503, with the report as JSON;
+ * - `GET /metrics` — the process's metrics in the Prometheus text format, when `metrics` is given.
  */
 export async function startHealthServer(deps: {
   port: number;
   host?: string;
   readiness: () => Promise<ReadinessReport>;
+  /** The registry served at /metrics; default none (/metrics is a 404). */
+  metrics?: Registry;
   logger: Logger;
 }): Promise<HealthServer> {
   const log = deps.logger.child({ module: 'message:health' });
@@ -37,6 +40,7 @@ export async function startHealthServer(deps: {
       const report = await deps.readiness();
       return reply(response, report.status === 'ok' ? 200 : 503, report);
     }
+    if (path === '/metrics' && deps.metrics) return sendMetrics(deps.metrics, response);
     return reply(response, 404, { error: 'not found' });
   }
 

@@ -1,4 +1,4 @@
-import { createLogger } from '@chat/observability';
+import { createLogger, createMetricsRegistry } from '@chat/observability';
 import { openBroker, openDb, runService } from '@chat/runtime';
 import { startMessageService } from './app';
 import { loadMessageServiceConfig } from './config';
@@ -7,13 +7,15 @@ import { startHealthServer } from './health-server';
 runService('message-service', async (closer) => {
   const config = loadMessageServiceConfig();
   const logger = createLogger({ service: 'message-service', level: config.logLevel });
+  const metrics = createMetricsRegistry('message-service');
   const db = await openDb(closer, config, logger);
   const broker = await openBroker(closer, config, 'message-service', logger);
-  const service = closer.add(await startMessageService({ config, logger, db, broker }));
+  const service = closer.add(await startMessageService({ config, logger, db, broker, metrics }));
   closer.add(
     await startHealthServer({
       port: config.healthPort,
       readiness: () => service.readiness(),
+      metrics,
       logger,
     }),
   );

@@ -8,9 +8,10 @@ import {
   type SendMessageCommandV1,
 } from '@chat/contracts';
 import { isAppError } from '@chat/errors';
-import type { Logger } from '@chat/observability';
+import { createMetricsRegistry, type Logger } from '@chat/observability';
 import type { EntitlementChecker } from './entitlements';
 import { createKeyedSerializer } from './keyed-serializer';
+import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
 
 export interface MessageStorePort {
   storeMessage(input: {
@@ -27,6 +28,8 @@ export interface SendMessageHandlerDeps {
   entitlements: EntitlementChecker;
   publisher: ChatPublisher;
   messageMaxLength: number;
+  /** Default: metrics on a registry of their own. */
+  metrics?: MessageMetrics;
   logger: Logger;
 }
 
@@ -39,6 +42,9 @@ export interface SendMessageHandlerDeps {
 export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageHandler {
   const log = deps.logger.child({ module: 'message:send' });
   const serializer = createKeyedSerializer();
+  const metrics =
+    deps.metrics ??
+    createMessageMetrics(createMetricsRegistry('message-service', { defaultMetrics: false }));
 
   /**
    * Stores the message and starts its publishes. It resolves once they are *issued*, in seq
@@ -48,7 +54,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
   async function handle(
     command: SendMessageCommandV1,
     redelivered: boolean,
-  ): Promise<{ confirmed: Promise<unknown> }> {
+  ): Promise<{ confirmed: Promise<unknown>; outcome: CommandOutcome }> {
     const { senderId, receiverId, conversationId, clientMessageId, correlationId } = command;
     let body: string;
     try {
@@ -57,6 +63,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     } catch (error) {
       if (!isAppError(error)) throw error;
       log.info({ correlationId, conversationId, code: error.code }, 'send refused');
+      metrics.sendRefused(error.code);
       const rejection = deps.publisher.deliver(
         delivery(
           senderId,
@@ -65,7 +72,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
           correlationId,
         ),
       );
-      return { confirmed: rejection };
+      return { confirmed: rejection, outcome: 'refused' };
     }
 
     const { message, created } = await deps.messages.storeMessage({
@@ -75,6 +82,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
       body,
       clientMessageId,
     });
+    metrics.messageStored(created);
     const chatMessage = toChatMessage(message);
     const publishes = [
       deps.publisher.deliver(delivery(senderId, 'message-sent', chatMessage, correlationId)),
@@ -100,20 +108,27 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
       );
     }
     log.debug({ correlationId, conversationId, seq: message.seq, created }, 'message stored');
-    return { confirmed: Promise.all(publishes) };
+    return { confirmed: Promise.all(publishes), outcome: 'stored' };
   }
 
   return async (received) => {
-    const parsed = sendMessageCommandV1Schema.safeParse(received.json());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new PoisonMessageError(
-        `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+    const done = metrics.startCommandTimer();
+    try {
+      const parsed = sendMessageCommandV1Schema.safeParse(received.json());
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new PoisonMessageError(
+          `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+        );
+      }
+      const { confirmed, outcome } = await serializer.run(parsed.data.conversationId, () =>
+        handle(parsed.data, received.redelivered),
       );
+      await confirmed;
+      done(outcome);
+    } catch (error) {
+      done('failed');
+      throw error;
     }
-    const { confirmed } = await serializer.run(parsed.data.conversationId, () =>
-      handle(parsed.data, received.redelivered),
-    );
-    await confirmed;
   };
 }

@@ -10,13 +10,14 @@ import {
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, type Db } from '@chat/db';
-import type { Logger } from '@chat/observability';
+import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
 import { createPendingSends } from './delivery/pending-acks';
 import { createUserBindings } from './delivery/user-bindings';
+import { createEdgeMetrics } from './metrics';
 import { createAuthMiddleware } from './realtime/auth-middleware';
 import { registerConnectionLifecycle } from './realtime/connection-lifecycle';
 import { registerConversationRooms } from './realtime/conversation-rooms';
@@ -33,6 +34,12 @@ export interface SocketEdgeDeps {
   db: Db;
   redis: RedisClient;
   broker: Broker;
+  /**
+   * Where its metrics go (chat_sockets_connected, chat_send_requests_total, …): the process's
+   * registry, created in the composition root. Default: a registry of its own, without
+   * process metrics.
+   */
+  metrics?: Registry;
 }
 
 export interface SocketEdge {
@@ -48,6 +55,9 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   const logger = deps.logger.child({ module: 'socket-edge', nodeId: config.nodeId });
   const redis = deps.redis.redis;
   const names = topologyNames(config.namespace);
+  const metrics = createEdgeMetrics(
+    deps.metrics ?? createMetricsRegistry('socket-edge', { defaultMetrics: false }),
+  );
   const publisher = createChatPublisher(broker, names);
   const conversations = createConversationStore(deps.db.knex);
   const presence = createPresence(redis, config.nodeId, PRESENCE_TTL_SEC);
@@ -82,6 +92,8 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
 
   const cleanups = new Set<Promise<void>>();
   io.on('connection', (socket) => {
+    metrics.socketConnected();
+    socket.once('disconnect', () => metrics.socketDisconnected());
     registerSendMessage(socket, {
       broker,
       names,
@@ -89,6 +101,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       pendingSends,
       rateLimit,
       messageMaxLength: config.messageMaxLength,
+      metrics,
       logger,
     });
     registerConversationRooms(socket, logger);
@@ -107,14 +120,14 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   const consumers: Consumer[] = [
     await broker.consume(
       bindings.queue,
-      createDeliveryRouter({ io, pendingSends, offlineQueue, logger }),
+      createDeliveryRouter({ io, pendingSends, offlineQueue, metrics, logger }),
       {
         prefetch: 200,
       },
     ),
     await broker.consume(
       names.offlineQueue,
-      createOfflineConsumer({ broker, names, presence, offlineQueue, logger }),
+      createOfflineConsumer({ broker, names, presence, offlineQueue, metrics, logger }),
       { prefetch: 50, deadLetter: deadLetterTarget(names, names.offlineQueue) },
     ),
   ];

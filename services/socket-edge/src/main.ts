@@ -1,18 +1,21 @@
 import { createServer } from 'node:http';
-import { createLogger } from '@chat/observability';
+import { createLogger, createMetricsRegistry } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startSocketEdge } from './app';
 import { loadSocketEdgeConfig } from './config';
+import { createEdgeHttpEndpoints } from './http-endpoints';
 
 runService('socket-edge', async (closer) => {
   const config = loadSocketEdgeConfig();
   const logger = createLogger({ service: 'socket-edge', level: config.logLevel });
+  const metrics = createMetricsRegistry('socket-edge');
   const db = await openDb(closer, config, logger);
   const redis = await openRedis(closer, config, logger);
   const broker = await openBroker(closer, config, `socket-edge:${config.nodeId}`, logger);
-  const httpServer = createServer();
+  // /healthz, /readyz and /metrics; Socket.IO takes /socket.io once it attaches.
+  const httpServer = createServer(createEdgeHttpEndpoints({ db, redis, broker, metrics, logger }));
   // Closing the edge closes Socket.IO and with it the HTTP server.
-  closer.add(await startSocketEdge({ config, logger, httpServer, db, redis, broker }));
+  closer.add(await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);

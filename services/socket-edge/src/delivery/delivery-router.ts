@@ -2,6 +2,7 @@ import { PoisonMessageError, type MessageHandler } from '@chat/broker';
 import { deliveryV1Schema, type DeliveryV1 } from '@chat/contracts';
 import type { Logger } from '@chat/observability';
 import type { Server } from 'socket.io';
+import type { DeliveryTarget, EdgeMetrics } from '../metrics';
 import type { OfflineQueue } from '../state/offline-queue';
 import { conversationRoom, userRoom } from '../realtime/rooms';
 import type { PendingSends } from './pending-acks';
@@ -11,6 +12,7 @@ export interface DeliveryRouterDeps {
   io: Server;
   pendingSends: PendingSends;
   offlineQueue: OfflineQueue;
+  metrics: EdgeMetrics;
   logger: Logger;
 }
 
@@ -41,6 +43,8 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
     const { userId } = delivery;
     const room = io.to(userRoom(userId));
     const hasLocalSocket = (io.sockets.adapter.rooms.get(userRoom(userId))?.size ?? 0) > 0;
+    // Counted once handed on; a delivery for a user with no socket here reaches nobody.
+    let target: DeliveryTarget | undefined = hasLocalSocket ? 'socket' : undefined;
 
     switch (delivery.event) {
       case 'new-message':
@@ -51,7 +55,11 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
         if (delivery.event === 'message-sent') pendingSends.stored(userId, message);
         if (recent.seen(`${delivery.event}|${userId}|${message.id}`)) return;
         if (hasLocalSocket) room.emit(delivery.event, message);
-        else if (delivery.event === 'new-message') await offlineQueue.push(userId, message);
+        else if (delivery.event === 'new-message') {
+          await offlineQueue.push(userId, message);
+          deps.metrics.offlineQueuePushed();
+          target = 'offline';
+        }
         break;
       }
       case 'send-rejected': {
@@ -73,6 +81,7 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
         room.emit(delivery.event, delivery.payload);
         break;
     }
+    if (target) deps.metrics.delivered(delivery.event, target);
     log.debug({ event: delivery.event, correlationId: delivery.correlationId }, 'delivered');
   };
 }

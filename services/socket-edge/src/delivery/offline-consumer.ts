@@ -1,6 +1,7 @@
 import type { Broker, MessageHandler } from '@chat/broker';
 import { userRoutingKey, type TopologyNames } from '@chat/contracts';
 import type { Logger } from '@chat/observability';
+import type { EdgeMetrics } from '../metrics';
 import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
 import { parseDelivery } from './delivery-router';
@@ -20,6 +21,7 @@ export function createOfflineConsumer(deps: {
   names: TopologyNames;
   presence: Presence;
   offlineQueue: OfflineQueue;
+  metrics: EdgeMetrics;
   logger: Logger;
 }): MessageHandler {
   const log = deps.logger.child({ module: 'edge:offline' });
@@ -42,5 +44,7 @@ export function createOfflineConsumer(deps: {
       return;
     }
     await deps.offlineQueue.push(delivery.userId, delivery.payload);
+    deps.metrics.offlineQueuePushed();
+    deps.metrics.delivered(delivery.event, 'offline');
   };
 }

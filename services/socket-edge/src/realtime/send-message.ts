@@ -13,6 +13,7 @@ import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
 import type { PendingSends } from '../delivery/pending-acks';
+import type { EdgeMetrics, SendOutcome } from '../metrics';
 import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';
 
@@ -23,6 +24,7 @@ export interface SendMessageDeps {
   pendingSends: PendingSends;
   rateLimit: RateLimit;
   messageMaxLength: number;
+  metrics: EdgeMetrics;
   logger: Logger;
 }
 
@@ -38,9 +40,11 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
   socket.on('send-message', (payload: unknown, maybeAck?: unknown) => {
     const ack =
       typeof maybeAck === 'function' ? (maybeAck as (result: SendMessageAck) => void) : undefined;
+    // Timed from the event's arrival: waiting behind this socket's earlier sends counts too.
+    const done = deps.metrics.startSendTimer();
     // Only the part up to issuing the publish is chained; confirms overlap.
     previous = previous
-      .then(() => send(payload, ack))
+      .then(() => send(payload, ack, done))
       .catch((error: unknown) => {
         log.error({ err: error }, 'send-message handler failed');
       });
@@ -49,6 +53,7 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
   async function send(
     payload: unknown,
     ack: ((result: SendMessageAck) => void) | undefined,
+    done: (outcome: SendOutcome) => void,
   ): Promise<void> {
     const { userId } = socket.data.user;
     const claimedId = readClientMessageId(payload);
@@ -82,8 +87,12 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
       };
 
       deps.pendingSends.wait(userId, clientMessageId, {
-        onStored: (stored) => ack?.({ ok: true, message: stored }),
+        onStored: (stored) => {
+          done('stored');
+          ack?.({ ok: true, message: stored });
+        },
         onFailed: (failure) => {
+          done('failed');
           reportSocketError(socket, log, failure, { event: 'send-message', clientMessageId });
           ack?.({ ok: false, error: failure });
         },
@@ -96,13 +105,17 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
           correlationId,
         })
         .then(
-          () => log.debug({ correlationId, conversationId, partition }, 'send command published'),
+          () => {
+            deps.metrics.sendPublished();
+            log.debug({ correlationId, conversationId, partition }, 'send command published');
+          },
           (error: unknown) => {
             log.error({ err: error, correlationId }, 'could not publish send command');
             const unavailable = new AppError(
               'UNAVAILABLE',
               'The message could not be sent, try again',
             );
+            deps.metrics.sendRejected(unavailable.code);
             deps.pendingSends.failed(userId, clientMessageId, unavailable.toJSON());
           },
         );
@@ -111,6 +124,8 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
         event: 'send-message',
         ...(claimedId !== undefined && { clientMessageId: claimedId }),
       });
+      deps.metrics.sendRejected(coded.code);
+      done('failed');
       ack?.({ ok: false, error: coded });
     }
   }

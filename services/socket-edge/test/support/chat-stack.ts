@@ -3,13 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { connectBroker, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createDb, type Db } from '@chat/db';
-import { createCloser, createLogger } from '@chat/observability';
+import {
+  createCloser,
+  createLogger,
+  createMetricsRegistry,
+  type Registry,
+} from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, testNamespace, testServiceUrls } from '@chat/testing';
 import { startMessageService } from '../../../message-service/src/app';
 import { loadMessageServiceConfig } from '../../../message-service/src/config';
 import { startSocketEdge, type SocketEdge } from '../../src/app';
 import { loadSocketEdgeConfig } from '../../src/config';
+import { createEdgeHttpEndpoints } from '../../src/http-endpoints';
 
 export interface ChatStack {
   readonly namespace: string;
@@ -18,8 +24,15 @@ export interface ChatStack {
   /** Base URL of each edge node, e.g. http://127.0.0.1:41234. */
   readonly edgeUrls: string[];
   readonly edges: SocketEdge[];
+  /**
+   * Each edge node's metrics registry, in `edgeUrls` order (one per node, as one per process in
+   * production); also served at `<edgeUrl>/metrics`.
+   */
+  readonly edgeMetrics: Registry[];
   /** The message-service instances, in start order; the first holds the send queues. */
   readonly messageServices: { stop(): Promise<void> }[];
+  /** Each message-service instance's metrics registry, in `messageServices` order. */
+  readonly messageServiceMetrics: Registry[];
   close(): Promise<void>;
 }
 
@@ -37,9 +50,10 @@ const logger = createLogger({
 });
 
 /**
- * The real system in-process: message-service and `edges` socket-edge nodes on port 0, each
- * with its own broker connection, on the real PostgreSQL, Redis and RabbitMQ, under a
- * namespace of its own so concurrent test files never meet.
+ * The real system in-process: message-service and `edges` socket-edge nodes on port 0 (each
+ * edge's HTTP server as in its main.ts: /healthz, /readyz, /metrics beside Socket.IO), each
+ * with its own broker connection and metrics registry, on the real PostgreSQL, Redis and
+ * RabbitMQ, under a namespace of its own so concurrent test files never meet.
  */
 export async function startChatStack(options: ChatStackOptions = {}): Promise<ChatStack> {
   const namespace = testNamespace(options.label ?? 'stack');
@@ -65,30 +79,48 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
 
   const serviceConfig = loadMessageServiceConfig(env);
   const messageServices: { stop(): Promise<void> }[] = [];
+  const messageServiceMetrics: Registry[] = [];
   for (let index = 0; index < (options.messageServices ?? 1); index++) {
     const broker = closer.add(await connectTestBroker(`message-service${index}`, env.RABBITMQ_URL));
+    const metrics = createMetricsRegistry('message-service', { defaultMetrics: false });
     const service = closer.add(
-      await startMessageService({ config: serviceConfig, logger, db, broker }),
+      await startMessageService({ config: serviceConfig, logger, db, broker, metrics }),
     );
+    messageServiceMetrics.push(metrics);
     // Stopping one instance mid-test, as a crash or a deploy would: its consumers go away.
     messageServices.push({ stop: () => service.close().then(() => broker.close()) });
   }
 
   const edges: SocketEdge[] = [];
   const edgeUrls: string[] = [];
+  const edgeMetrics: Registry[] = [];
   for (let index = 0; index < (options.edges ?? 1); index++) {
     const config = loadSocketEdgeConfig({ ...env, EDGE_NODE_ID: `${namespace}-edge${index}` });
     const broker = closer.add(await connectTestBroker(`edge${index}`, env.RABBITMQ_URL));
-    const httpServer = createServer();
+    const metrics = createMetricsRegistry('socket-edge', { defaultMetrics: false });
+    const httpServer = createServer(
+      createEdgeHttpEndpoints({ db, redis, broker, metrics, logger }),
+    );
     const edge = closer.add(
-      await startSocketEdge({ config, logger, httpServer, db, redis, broker }),
+      await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }),
     );
     await listen(httpServer);
     edges.push(edge);
+    edgeMetrics.push(metrics);
     edgeUrls.push(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
   }
 
-  return { namespace, db, redis, edgeUrls, edges, messageServices, close: () => closer.close() };
+  return {
+    namespace,
+    db,
+    redis,
+    edgeUrls,
+    edges,
+    edgeMetrics,
+    messageServices,
+    messageServiceMetrics,
+    close: () => closer.close(),
+  };
 }
 
 function connectTestBroker(name: string, url: string): Promise<Broker> {

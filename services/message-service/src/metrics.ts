@@ -1,0 +1,82 @@
+import type { ErrorCode } from '@chat/errors';
+import { Counter, Gauge, Histogram, type Registry } from '@chat/observability';
+import type { BreakerState } from './booking-service-client';
+
+/** How one send command ended: stored (new or duplicate), refused with a code, or failed. */
+export type CommandOutcome = 'stored' | 'refused' | 'failed';
+
+/** What became of one booking event: applied, not newer than the stored state, or malformed. */
+export type BookingEventOutcome = 'applied' | 'stale' | 'poison';
+
+/**
+ * What message-service counts. Labels hold only fixed vocabularies (outcomes, error codes of the
+ * catalogue), never user or conversation ids.
+ */
+export interface MessageMetrics {
+  messageStored(created: boolean): void;
+  sendRefused(code: ErrorCode): void;
+  /** Starts timing one send command; call the result once with how it ended. */
+  startCommandTimer(): (outcome: CommandOutcome) => void;
+  bookingEvent(outcome: BookingEventOutcome): void;
+}
+
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
+
+/**
+ * Registers message-service's metrics on `registry`; once per registry (names must be unique).
+ * `bookingBreakerState` (given when the booking-service fallback is on) adds
+ * chat_booking_breaker_state, read at each scrape.
+ */
+export function createMessageMetrics(
+  registry: Registry,
+  options: { bookingBreakerState?: () => BreakerState } = {},
+): MessageMetrics {
+  const registers = [registry];
+  const messagesStored = new Counter({
+    name: 'chat_messages_stored_total',
+    help: 'Send commands whose message is stored: created now, or found stored before (a re-send or redelivery)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const sendRefused = new Counter({
+    name: 'chat_send_refused_total',
+    help: 'Send commands refused (no booking, invalid, booking check unavailable), by error code',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const commandSeconds = new Histogram({
+    name: 'chat_send_command_seconds',
+    help: 'Time from receiving a send command to acking it (broker confirms included), waiting behind earlier messages of the conversation included',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const bookingEvents = new Counter({
+    name: 'chat_booking_events_total',
+    help: 'booking.* events consumed: applied, stale (not newer than the stored state) or poison (malformed, dead-lettered)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const readBreaker = options.bookingBreakerState;
+  if (readBreaker) {
+    new Gauge({
+      name: 'chat_booking_breaker_state',
+      help: "The booking service's circuit breaker: 0 closed, 1 half-open, 2 open",
+      registers,
+      collect() {
+        this.set(BREAKER_STATE_VALUE[readBreaker()]);
+      },
+    });
+  }
+
+  return {
+    messageStored: (created) => messagesStored.inc({ outcome: created ? 'created' : 'duplicate' }),
+    sendRefused: (code) => sendRefused.inc({ code }),
+    startCommandTimer() {
+      const end = commandSeconds.startTimer();
+      return (outcome) => {
+        end({ outcome });
+      };
+    },
+    bookingEvent: (outcome) => bookingEvents.inc({ outcome }),
+  };
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { connectBroker, type Broker } from '@chat/broker';
+import {
+  canonicalConversationId,
+  conversationPartition,
+  sendRoutingKey,
+  topologyNames,
+  type SendMessageCommandV1,
+} from '@chat/contracts';
+import { createDb, type Db } from '@chat/db';
+import { createLogger, createMetricsRegistry, type Registry } from '@chat/observability';
+import { metricValue, testNamespace, testServiceUrls } from '@chat/testing';
+import { startMessageService, type MessageService } from '../src/app';
+import { loadMessageServiceConfig, type MessageServiceConfig } from '../src/config';
+import { startHealthServer, type HealthServer } from '../src/health-server';
+import { eventually, newUserId } from '../../socket-edge/test/support/chat-client';
+import {
+  answer,
+  startBookingServiceStub,
+  type BookingServiceStub,
+} from './support/booking-service-stub';
+import { bookingOf, connectTutorGoEvents, type TutorGoEvents } from './support/tutorgo-events';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+describe('message-service metrics', () => {
+  let config: MessageServiceConfig;
+  let metrics: Registry;
+  let db: Db;
+  let broker: Broker;
+  let service: MessageService;
+  let health: HealthServer;
+  let stub: BookingServiceStub;
+  let tutorgo: TutorGoEvents;
+
+  beforeAll(async () => {
+    stub = await startBookingServiceStub();
+    tutorgo = await connectTutorGoEvents();
+    const urls = testServiceUrls();
+    config = loadMessageServiceConfig({
+      CHAT_NAMESPACE: testNamespace('msgmetrics'),
+      DATABASE_URL: urls.databaseUrl,
+      RABBITMQ_URL: urls.rabbitmqUrl,
+      CHAT_PARTITIONS: '2',
+      BOOKING_EVENTS_EXCHANGE: tutorgo.exchange,
+      BOOKING_SERVICE_URL: stub.url,
+      BOOKING_BREAKER_VOLUME_THRESHOLD: '1',
+      BOOKING_BREAKER_RESET_MS: '60000',
+    });
+    // As main.ts wires it: one registry, with the process metrics, for the service and the server.
+    metrics = createMetricsRegistry('message-service');
+    db = createDb({ url: config.databaseUrl, poolMax: 2 }, logger);
+    broker = await connectBroker(
+      { url: config.rabbitmqUrl, connectionName: 'test:msg-metrics', publishTimeoutMs: 5000 },
+      logger,
+    );
+    service = await startMessageService({ config, logger, db, broker, metrics });
+    health = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      readiness: () => service.readiness(),
+      metrics,
+      logger,
+    });
+  });
+  afterAll(async () => {
+    await health?.close();
+    await service?.close();
+    await broker?.close();
+    await db?.close();
+    await tutorgo?.close();
+    await stub?.close();
+  });
+
+  const scrape = async () => {
+    const response = await fetch(`http://127.0.0.1:${health.port}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return response.text();
+  };
+
+  it('when the health server is scraped, then /metrics has the process metrics and the booking breaker closed (0)', async () => {
+    const text = await scrape();
+
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('# TYPE chat_send_command_seconds histogram');
+    expect(metricValue(text, 'chat_booking_breaker_state', { service: 'message-service' })).toBe(0);
+  });
+
+  it('when booking events arrive, then each counts once as applied, stale (a repeat) or poison (malformed)', async () => {
+    const booking = bookingOf(newUserId('student'), newUserId('tutor'));
+    const confirmed = booking.event('confirmed');
+    const count = async (outcome: string) =>
+      metricValue(await scrape(), 'chat_booking_events_total', { outcome });
+    const before = {
+      applied: await count('applied'),
+      stale: await count('stale'),
+      poison: await count('poison'),
+    };
+
+    await tutorgo.publish('booking.confirmed', confirmed);
+    await eventually(async () => (await count('applied')) === before.applied + 1);
+    await tutorgo.publish('booking.confirmed', confirmed);
+    await tutorgo.publish('booking.confirmed', { bookingId: booking.bookingId });
+
+    await eventually(
+      async () =>
+        (await count('stale')) === before.stale + 1 &&
+        (await count('poison')) === before.poison + 1,
+    );
+    expect(await count('applied')).toBe(before.applied + 1);
+  });
+
+  it('when the booking service fails until the breaker opens, then the gauge reads open (2) and the refusal is counted by its code', async () => {
+    stub.behave(answer(503, {}));
+    const [sender, receiver] = [newUserId(), newUserId()];
+    const conversationId = canonicalConversationId(sender, receiver);
+    const command: SendMessageCommandV1 = {
+      type: 'chat.send-message.v1',
+      conversationId,
+      senderId: sender,
+      receiverId: receiver,
+      message: 'anyone there?',
+      clientMessageId: randomUUID(),
+      acceptedAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+    };
+    await broker.publish(
+      topologyNames(config.namespace).commandsExchange,
+      sendRoutingKey(conversationPartition(conversationId, config.partitions)),
+      command,
+      { mandatory: true },
+    );
+
+    let text = '';
+    await eventually(async () => {
+      text = await scrape();
+      return metricValue(text, 'chat_send_command_seconds_count', { outcome: 'refused' }) === 1;
+    });
+    expect(metricValue(text, 'chat_booking_breaker_state')).toBe(2);
+    expect(
+      metricValue(text, 'chat_send_refused_total', { code: 'BOOKING_CHECK_UNAVAILABLE' }),
+    ).toBe(1);
+    for (const id of [sender, receiver, conversationId]) expect(text).not.toContain(id);
+  });
+});
