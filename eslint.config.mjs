@@ -34,7 +34,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['scripts/**', 'examples/**', '**/test/**', 'libs/testing/**'],
+    files: ['scripts/**', 'bench/**', 'examples/**', '**/test/**', 'libs/testing/**'],
     rules: { 'no-console': 'off' },
   },
 );

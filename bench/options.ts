@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['throughput', 'offline', 'history', 'idle'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  /** Sender/receiver pairs of the throughput scenario; default 20 (quick 4). */
+  pairs: number;
+  /** Messages each sender sends; default 200 (quick 25). */
+  messages: number;
+  /** Unacknowledged sends one sender keeps in flight; default 10. 1 = strict request/response. */
+  inflight: number;
+  /** Messages that wait for the offline receiver; default 500 (quick 100). */
+  offline: number;
+  /** Times the offline receiver connects and gets the whole queue; default 5 (quick 3). */
+  drainRounds: number;
+  /** GET /chat/messages requests; default 500 (quick 100). */
+  historyRequests: number;
+  /** Requests in flight at once; default 10. */
+  historyConcurrency: number;
+  /** Idle sockets connected for the memory scenario; default 1000 (quick 200). */
+  idleSockets: number;
+  /** Scenarios to run; default all. */
+  only: ScenarioName[];
+  quick: boolean;
+}
+
+const DEFAULTS = {
+  pairs: 20,
+  messages: 200,
+  inflight: 10,
+  offline: 500,
+  drainRounds: 5,
+  historyRequests: 500,
+  historyConcurrency: 10,
+  idleSockets: 1000,
+};
+const QUICK: typeof DEFAULTS = {
+  ...DEFAULTS,
+  pairs: 4,
+  messages: 25,
+  offline: 100,
+  drainRounds: 3,
+  historyRequests: 100,
+  idleSockets: 200,
+};
+
+/** Each numeric option: its flag, the env variable that may set it instead, and its upper bound. */
+const NUMERIC: Record<keyof typeof DEFAULTS, { flag: string; env: string; max: number }> = {
+  pairs: { flag: 'pairs', env: 'BENCH_PAIRS', max: 500 },
+  messages: { flag: 'messages', env: 'BENCH_MESSAGES', max: 10_000 },
+  inflight: { flag: 'inflight', env: 'BENCH_INFLIGHT', max: 1000 },
+  offline: { flag: 'offline', env: 'BENCH_OFFLINE', max: 50_000 },
+  drainRounds: { flag: 'drain-rounds', env: 'BENCH_DRAIN_ROUNDS', max: 100 },
+  historyRequests: { flag: 'history-requests', env: 'BENCH_HISTORY_REQUESTS', max: 100_000 },
+  historyConcurrency: { flag: 'history-concurrency', env: 'BENCH_HISTORY_CONCURRENCY', max: 500 },
+  idleSockets: { flag: 'idle-sockets', env: 'BENCH_IDLE_SOCKETS', max: 20_000 },
+};
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--only throughput,offline,history,idle]
+  ${Object.entries(NUMERIC)
+    .map(
+      ([key, { flag, env }]) =>
+        `--${flag} N (${env}, default ${DEFAULTS[key as keyof typeof DEFAULTS]})`,
+    )
+    .join('\n  ')}
+Services: DATABASE_URL (server only; the bench creates its own database), REDIS_URL, RABBITMQ_URL.`;
+
+export function parseBenchOptions(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): BenchOptions | 'help' {
+  const flags = Object.fromEntries(
+    Object.values(NUMERIC).map(({ flag }) => [flag, { type: 'string' as const }]),
+  );
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...flags,
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const quick = values.quick === true || env.BENCH_QUICK === '1';
+  const numbers = { ...(quick ? QUICK : DEFAULTS) };
+  for (const [key, { flag, env: name, max }] of Object.entries(NUMERIC)) {
+    const raw = (values as Record<string, unknown>)[flag] ?? env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new Error(
+        `--${flag} (${name}) must be a whole number from 1 to ${max}, got "${String(raw)}"`,
+      );
+    }
+    numbers[key as keyof typeof DEFAULTS] = value;
+  }
+  return { ...numbers, only: parseOnly(values.only ?? env.BENCH_ONLY), quick };
+}
+
+function parseOnly(raw: string | undefined): ScenarioName[] {
+  if (!raw) return [...SCENARIOS];
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+    }
+  }
+  return names as ScenarioName[];
+}
