@@ -59,28 +59,40 @@ export interface MessageStore {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /*
- * The conversation row is the per-conversation sequence: the upsert takes its row lock, so
- * concurrent stores into one conversation queue here and each gets last_seq + 1; a rollback
- * undoes the increment with the message, so seqs stay gap-free. clock_timestamp() is read under
- * that lock, so created_at never goes backwards as seq goes forwards.
+ * One statement stores a message, so the common case is one round trip and atomic without an
+ * explicit transaction:
+ * - `allocated`: the conversation row is the per-conversation sequence. The upsert takes its row
+ *   lock, so concurrent stores into one conversation queue here and each gets last_seq + 1; a
+ *   failed statement undoes the increment with the message, so seqs stay gap-free.
+ *   clock_timestamp() is read under that lock, so created_at never goes backwards as seq grows.
+ * - `members`: both members exist and the receiver's unread count grows. It reads `allocated`,
+ *   so it runs after the conversation row is locked — the order markRead locks them in too.
+ * - the message itself; a repeated (sender, clientMessageId) fails on its unique key.
  */
-const ALLOCATE_SEQ = `
-  insert into conversations as c (id, last_seq, last_message_id, last_message, last_message_at)
-  values (?, 1, ?, ?, clock_timestamp())
-  on conflict (id) do update set
-    last_seq = c.last_seq + 1,
-    last_message_id = excluded.last_message_id,
-    last_message = excluded.last_message,
-    last_message_at = greatest(c.last_message_at, clock_timestamp()),
-    updated_at = clock_timestamp()
-  returning last_seq`;
-
-const ADD_MEMBERS = `
-  insert into conversation_members as cm (conversation_id, user_id, unread_count)
-  values (?, ?, 0), (?, ?, 1)
-  on conflict (conversation_id, user_id) do update
-    set unread_count = cm.unread_count + excluded.unread_count
-    where excluded.unread_count > 0`;
+const STORE_MESSAGE = `
+  with allocated as (
+    insert into conversations as c (id, last_seq, last_message_id, last_message, last_message_at)
+    values (?, 1, ?, ?, clock_timestamp())
+    on conflict (id) do update set
+      last_seq = c.last_seq + 1,
+      last_message_id = excluded.last_message_id,
+      last_message = excluded.last_message,
+      last_message_at = greatest(c.last_message_at, clock_timestamp()),
+      updated_at = clock_timestamp()
+    returning id, last_seq, last_message_at
+  ), members as (
+    insert into conversation_members as cm (conversation_id, user_id, unread_count)
+    select allocated.id, member.user_id, member.unread_count
+    from allocated cross join (values (?::text, 0), (?::text, 1)) as member (user_id, unread_count)
+    on conflict (conversation_id, user_id) do update
+      set unread_count = cm.unread_count + excluded.unread_count
+      where excluded.unread_count > 0
+  )
+  insert into messages
+    (id, conversation_id, seq, sender_id, receiver_id, body, client_message_id, created_at)
+  select ?, allocated.id, allocated.last_seq, ?, ?, ?, ?, allocated.last_message_at
+  from allocated
+  returning ${MESSAGE_COLUMNS.join(', ')}`;
 
 export function createMessageStore(knex: Knex): MessageStore {
   const findBySenderClientId = async (db: Knex, senderId: string, clientMessageId: string) =>
@@ -88,37 +100,22 @@ export function createMessageStore(knex: Knex): MessageStore {
       .where({ 'm.sender_id': senderId, 'm.client_message_id': clientMessageId })
       .first()) as MessageRow | undefined;
 
-  async function insertMessage(trx: Knex.Transaction, input: NewMessage): Promise<StoredMessage> {
+  async function insertMessage(db: Knex, input: NewMessage): Promise<StoredMessage> {
     const id = randomUUID();
-    const allocated = await trx.raw<{ rows: { last_seq: string }[] }>(ALLOCATE_SEQ, [
+    const result = await db.raw<{ rows: Omit<MessageRow, 'read'>[] }>(STORE_MESSAGE, [
       input.conversationId,
       id,
       input.body,
-    ]);
-    const seq = allocated.rows[0]!.last_seq;
-    await trx.raw(ADD_MEMBERS, [
-      input.conversationId,
       input.senderId,
-      input.conversationId,
       input.receiverId,
+      id,
+      input.senderId,
+      input.receiverId,
+      input.body,
+      input.clientMessageId,
     ]);
-    const [row] = (await trx('messages')
-      .insert({
-        id,
-        conversation_id: input.conversationId,
-        seq,
-        sender_id: input.senderId,
-        receiver_id: input.receiverId,
-        body: input.body,
-        client_message_id: input.clientMessageId,
-        // The exact value (microseconds) the conversation got as last_message_at.
-        created_at: trx.raw('(select last_message_at from conversations where id = ?)', [
-          input.conversationId,
-        ]),
-      })
-      .returning(MESSAGE_COLUMNS)) as Omit<MessageRow, 'read'>[];
     // The receiver's watermark is at most the previous last_seq, so a new message is unread.
-    return toStoredMessage({ ...row!, read: false });
+    return toStoredMessage({ ...result.rows[0]!, read: false });
   }
 
   async function storeMessage(
@@ -131,17 +128,20 @@ export function createMessageStore(knex: Knex): MessageStore {
     ) {
       throw new AppError('INVALID_CONVERSATION');
     }
-    const db = trx ?? knex;
     try {
-      return await db.transaction(async (tx) => {
-        const existing = await findBySenderClientId(tx, input.senderId, input.clientMessageId);
-        if (existing) return { message: toStoredMessage(existing), created: false };
-        return { message: await insertMessage(tx, input), created: true };
-      });
+      // Inside a caller's transaction, a savepoint: a duplicate must not abort the caller's work.
+      const message = trx
+        ? await trx.transaction((savepoint) => insertMessage(savepoint, input))
+        : await insertMessage(knex, input);
+      return { message, created: true };
     } catch (error) {
-      // A concurrent store of the same clientMessageId committed first; ours rolled back whole.
+      // Stored before — by a client re-sending, a redelivered command or a concurrent twin.
       if (!isUniqueViolation(error, 'messages_sender_client_id_key')) throw error;
-      const existing = await findBySenderClientId(db, input.senderId, input.clientMessageId);
+      const existing = await findBySenderClientId(
+        trx ?? knex,
+        input.senderId,
+        input.clientMessageId,
+      );
       if (!existing) throw error;
       return { message: toStoredMessage(existing), created: false };
     }
