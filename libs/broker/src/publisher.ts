@@ -3,6 +3,9 @@ import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { BrokerUnavailableError, PublishNackedError, UnroutableError } from './errors';
 import { sleep, type ConnectionState, type Publish, type PublishOptions } from './types';
 
+/** Header carrying the key that matches a basic.return to the publish it answers. */
+const RETURN_KEY_HEADER = 'x-return-key';
+
 export interface Publisher {
   publish: Publish;
   /** Forgets the confirm channel (the connection it lived on is gone). */
@@ -28,9 +31,11 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
         if (confirmChannel === created) confirmChannel = undefined;
       });
       channel.on('return', (message: Message) => {
-        const id = message.properties.messageId as string | undefined;
+        const id = (message.properties.headers as Record<string, unknown> | undefined)?.[
+          RETURN_KEY_HEADER
+        ];
         const fields = message.fields as { replyText?: string };
-        if (id) returned.set(id, fields.replyText ?? 'unroutable');
+        if (typeof id === 'string') returned.set(id, fields.replyText ?? 'unroutable');
       });
       return channel;
     });
@@ -46,6 +51,13 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     deadline: number,
   ): Promise<void> {
     const channel = await channelOn(await state.waitForConnection(deadline));
+    // A return is matched to its publish by a key of this attempt alone: message ids repeat
+    // (a parked message keeps its id, a republished one too) and a return for one copy must
+    // not fail another copy's publish.
+    const returnKey = options.mandatory ? randomUUID() : undefined;
+    const headers = returnKey
+      ? { ...options.headers, [RETURN_KEY_HEADER]: returnKey }
+      : options.headers;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new BrokerUnavailableError(`No confirm from RabbitMQ within ${timeoutMs} ms`)),
@@ -63,13 +75,13 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
             messageId: options.messageId,
             correlationId: options.correlationId,
             type: options.type,
-            headers: options.headers,
+            headers,
             timestamp: Math.floor(Date.now() / 1000),
           },
           (error: unknown) => {
             clearTimeout(timer);
-            const replyText = returned.get(options.messageId);
-            returned.delete(options.messageId);
+            const replyText = returnKey === undefined ? undefined : returned.get(returnKey);
+            if (returnKey !== undefined) returned.delete(returnKey);
             // amqplib reports a basic.nack as Error('message nacked') and a channel that closed
             // before the confirm as Error('channel closed'); only the latter is worth retrying.
             const nacked =
