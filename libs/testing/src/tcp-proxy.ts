@@ -5,6 +5,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Destroys every open connection, as a network failure would; new connections still work. */
   severConnections(): void;
+  /** Severs every connection and refuses new ones for `ms`, as an outage would. */
+  cutFor(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -19,7 +21,12 @@ export async function createTcpProxy(targetHost: string, targetPort: number): Pr
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   };
+  let refuseUntil = 0;
   const server = net.createServer((client) => {
+    if (Date.now() < refuseUntil) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(targetPort, targetHost);
     track(client);
     track(upstream);
@@ -32,6 +39,10 @@ export async function createTcpProxy(targetHost: string, targetPort: number): Pr
   return {
     port,
     severConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
+    cutFor(ms) {
+      refuseUntil = Date.now() + ms;
       for (const socket of sockets) socket.destroy();
     },
     close() {

@@ -15,6 +15,7 @@ import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
+import { redeliverOfflineQueues } from './delivery/offline-redelivery';
 import { createPendingSends } from './delivery/pending-acks';
 import { createUserBindings } from './delivery/user-bindings';
 import { createEdgeMetrics } from './metrics';
@@ -117,20 +118,25 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     void cleanup.finally(() => cleanups.delete(cleanup));
   });
 
+  const router = createDeliveryRouter({ io, pendingSends, offlineQueue, metrics, logger });
   const consumers: Consumer[] = [
-    await broker.consume(
-      bindings.queue,
-      createDeliveryRouter({ io, pendingSends, offlineQueue, metrics, logger }),
-      {
-        prefetch: 200,
-      },
-    ),
+    await broker.consume(bindings.queue, router.handle, { prefetch: 200 }),
     await broker.consume(
       names.offlineQueue,
       createOfflineConsumer({ broker, names, presence, offlineQueue, metrics, logger }),
       { prefetch: 50, deadLetter: deadLetterTarget(names, names.offlineQueue) },
     ),
   ];
+
+  broker.onReconnect(() => {
+    redeliverOfflineQueues({
+      localUsers: () => bindings.localUsers(),
+      offlineQueue,
+      router,
+      takerId: `${config.nodeId}-reconnect`,
+      logger,
+    }).catch((error: unknown) => logger.error({ err: error }, 'offline redelivery failed'));
+  });
 
   const refreshTimer = setInterval(
     () => {

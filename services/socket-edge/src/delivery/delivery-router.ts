@@ -33,13 +33,19 @@ export function parseDelivery(body: unknown): DeliveryV1 {
  * When the user's last socket here left meanwhile, a message goes to the offline queue
  * instead of being dropped.
  */
-export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
+export interface DeliveryRouter {
+  /** Consumer of this node's delivery queue. */
+  handle: MessageHandler;
+  /** Routes one delivery as if it had come from the queue. */
+  route(delivery: DeliveryV1): Promise<void>;
+}
+
+export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
   const { io, pendingSends, offlineQueue } = deps;
   const log = deps.logger.child({ module: 'edge:delivery' });
   const recent = createRecentIds(20_000);
 
-  return async (received) => {
-    const delivery = parseDelivery(received.json());
+  async function route(delivery: DeliveryV1): Promise<void> {
     const { userId } = delivery;
     const room = io.to(userRoom(userId));
     const hasLocalSocket = (io.sockets.adapter.rooms.get(userRoom(userId))?.size ?? 0) > 0;
@@ -53,9 +59,12 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
         // A re-sent clientMessageId is answered with the stored message: settle its ack even
         // though the sockets already saw that message.
         if (delivery.event === 'message-sent') pendingSends.stored(userId, message);
-        if (recent.seen(`${delivery.event}|${userId}|${message.id}`)) return;
-        if (hasLocalSocket) room.emit(delivery.event, message);
-        else if (delivery.event === 'new-message') {
+        if (hasLocalSocket) {
+          // Only what reached a socket counts as seen: a message kept offline may come back
+          // through here (see redeliverOfflineQueues) and must then be emitted.
+          if (recent.seen(`${delivery.event}|${userId}|${message.id}`)) return;
+          room.emit(delivery.event, message);
+        } else if (delivery.event === 'new-message') {
           await offlineQueue.push(userId, message);
           deps.metrics.offlineQueuePushed();
           target = 'offline';
@@ -83,5 +92,7 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): MessageHandler {
     }
     if (target) deps.metrics.delivered(delivery.event, target);
     log.debug({ event: delivery.event, correlationId: delivery.correlationId }, 'delivered');
-  };
+  }
+
+  return { handle: (received) => route(parseDelivery(received.json())), route };
 }

@@ -42,6 +42,8 @@ export interface ChatStackOptions {
   messageServices?: number;
   label?: string;
   env?: Record<string, string>;
+  /** The RabbitMQ URL edge `index` connects through (e.g. a fault-injecting proxy); default RABBITMQ_URL. */
+  edgeRabbitmqUrl?: (index: number) => string | undefined;
 }
 
 const logger = createLogger({
@@ -96,7 +98,8 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
   const edgeMetrics: Registry[] = [];
   for (let index = 0; index < (options.edges ?? 1); index++) {
     const config = loadSocketEdgeConfig({ ...env, EDGE_NODE_ID: `${namespace}-edge${index}` });
-    const broker = closer.add(await connectTestBroker(`edge${index}`, env.RABBITMQ_URL));
+    const brokerUrl = options.edgeRabbitmqUrl?.(index) ?? env.RABBITMQ_URL;
+    const broker = closer.add(await connectTestBroker(`edge${index}`, brokerUrl));
     const metrics = createMetricsRegistry('socket-edge', { defaultMetrics: false });
     const httpServer = createServer(
       createEdgeHttpEndpoints({ db, redis, broker, metrics, logger }),
