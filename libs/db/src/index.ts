@@ -1,7 +1,7 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
 export { migrateLatest, migrateRollbackAll } from './migrate';
-export { isDatabaseUnavailable } from './repositories/db-errors';
+export { isDatabaseUnavailable, isRetryableDatabaseError } from './repositories/db-errors';
 export {
   createMessageStore,
   type MessagePage,

@@ -7,10 +7,12 @@ import {
   type MessageRecord,
   type SendMessageCommandV1,
 } from '@chat/contracts';
+import { isRetryableDatabaseError } from '@chat/db';
 import { isAppError } from '@chat/errors';
 import { createMetricsRegistry, type Logger } from '@chat/observability';
 import type { EntitlementChecker } from './entitlements';
 import { createKeyedSerializer } from './keyed-serializer';
+import { retryTransient } from './retry';
 import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
 
 export interface MessageStorePort {
@@ -28,6 +30,10 @@ export interface SendMessageHandlerDeps {
   entitlements: EntitlementChecker;
   publisher: ChatPublisher;
   messageMaxLength: number;
+  /** Which store failures are retried in place; default: database unavailable, deadlock, serialization. */
+  isRetryable?: (error: unknown) => boolean;
+  /** Waits between those retries; default 100, 250, 500, 1000, 2000 ms. */
+  retryDelaysMs?: readonly number[];
   /** Default: metrics on a registry of their own. */
   metrics?: MessageMetrics;
   logger: Logger;
@@ -75,13 +81,12 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
       return { confirmed: rejection, outcome: 'refused' };
     }
 
-    const { message, created } = await deps.messages.storeMessage({
-      conversationId,
-      senderId,
-      receiverId,
-      body,
-      clientMessageId,
-    });
+    const { message, created } = await retryTransient(
+      () =>
+        deps.messages.storeMessage({ conversationId, senderId, receiverId, body, clientMessageId }),
+      deps.isRetryable ?? isRetryableDatabaseError,
+      deps.retryDelaysMs,
+    );
     metrics.messageStored(created);
     const chatMessage = toChatMessage(message);
     const publishes = [

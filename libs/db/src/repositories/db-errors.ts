@@ -77,3 +77,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Worth trying again as it is: the database is unreachable for now, or the transaction lost a
+ * serialization conflict or a deadlock (40001, 40P01) that PostgreSQL resolved by aborting it.
+ */
+export function isRetryableDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01' || isDatabaseUnavailable(error);
+}
