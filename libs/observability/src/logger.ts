@@ -24,9 +24,12 @@ export function createLogger(config: LoggerConfig, destination?: pino.Destinatio
           'token',
           'auth.token',
           'headers.authorization',
+          'req.headers.authorization',
+          // Message text, wherever a log call would carry it: a payload, a command, a body.
           'message',
-          '*.message.message',
           'body',
+          '*.message',
+          '*.body',
         ],
         censor: '[redacted]',
       },
