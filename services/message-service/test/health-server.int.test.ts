@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectBroker, type Broker } from '@chat/broker';
+import type { Broker } from '@chat/broker';
 import {
   canonicalConversationId,
   conversationPartition,
@@ -7,65 +7,27 @@ import {
   topologyNames,
   type SendMessageCommandV1,
 } from '@chat/contracts';
-import { createDb, type Db } from '@chat/db';
-import { createLogger } from '@chat/observability';
-import { testNamespace, testServiceUrls } from '@chat/testing';
-import { startMessageService, type MessageService } from '../src/app';
-import { loadMessageServiceConfig, type MessageServiceConfig } from '../src/config';
-import { startHealthServer, type HealthServer } from '../src/health-server';
+import type { MessageService } from '../src/app';
+import type { MessageServiceConfig } from '../src/config';
+import type { HealthServer } from '../src/health-server';
+import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
 import { eventually } from '../../socket-edge/test/support/chat-client';
-import {
-  answer,
-  startBookingServiceStub,
-  type BookingServiceStub,
-} from './support/booking-service-stub';
-import { connectTutorGoEvents, type TutorGoEvents } from './support/tutorgo-events';
-
-const logger = createLogger({ service: 'test', level: 'silent' });
+import { answer, type BookingServiceStub } from './support/booking-service-stub';
 
 describe('message-service health server', () => {
+  let sut: ServiceUnderTest;
   let config: MessageServiceConfig;
-  let db: Db;
   let broker: Broker;
   let service: MessageService;
   let health: HealthServer;
   let stub: BookingServiceStub;
-  let tutorgo: TutorGoEvents;
 
   beforeAll(async () => {
-    stub = await startBookingServiceStub();
-    tutorgo = await connectTutorGoEvents();
-    const urls = testServiceUrls();
-    config = loadMessageServiceConfig({
-      CHAT_NAMESPACE: testNamespace('health'),
-      DATABASE_URL: urls.databaseUrl,
-      RABBITMQ_URL: urls.rabbitmqUrl,
-      CHAT_PARTITIONS: '2',
-      BOOKING_EVENTS_EXCHANGE: tutorgo.exchange,
-      BOOKING_SERVICE_URL: stub.url,
-      BOOKING_BREAKER_VOLUME_THRESHOLD: '1',
-      BOOKING_BREAKER_RESET_MS: '60000',
-    });
-    db = createDb({ url: config.databaseUrl, poolMax: 2 }, logger);
-    broker = await connectBroker(
-      { url: config.rabbitmqUrl, connectionName: 'test:health', publishTimeoutMs: 5000 },
-      logger,
-    );
-    service = await startMessageService({ config, logger, db, broker });
-    health = await startHealthServer({
-      port: 0,
-      host: '127.0.0.1',
-      readiness: () => service.readiness(),
-      logger,
-    });
+    sut = await startServiceUnderTest({ label: 'health' });
+    ({ config, broker, service, health, stub } = sut);
   });
   afterAll(async () => {
-    await health?.close();
-    await service?.close();
-    await broker?.close();
-    await db?.close();
-    await tutorgo?.close();
-    await stub?.close();
+    await sut?.close();
   });
 
   const get = async (path: string) => {

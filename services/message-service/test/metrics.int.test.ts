@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectBroker, type Broker } from '@chat/broker';
+import type { Broker } from '@chat/broker';
 import {
   canonicalConversationId,
   conversationPartition,
@@ -7,69 +7,31 @@ import {
   topologyNames,
   type SendMessageCommandV1,
 } from '@chat/contracts';
-import { createDb, type Db } from '@chat/db';
-import { createLogger, createMetricsRegistry, type Registry } from '@chat/observability';
-import { metricValue, testNamespace, testServiceUrls } from '@chat/testing';
-import { startMessageService, type MessageService } from '../src/app';
-import { loadMessageServiceConfig, type MessageServiceConfig } from '../src/config';
-import { startHealthServer, type HealthServer } from '../src/health-server';
+import { createMetricsRegistry, type Registry } from '@chat/observability';
+import { metricValue } from '@chat/testing';
+import type { MessageServiceConfig } from '../src/config';
+import type { HealthServer } from '../src/health-server';
+import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
 import { eventually, newUserId } from '../../socket-edge/test/support/chat-client';
-import {
-  answer,
-  startBookingServiceStub,
-  type BookingServiceStub,
-} from './support/booking-service-stub';
-import { bookingOf, connectTutorGoEvents, type TutorGoEvents } from './support/tutorgo-events';
-
-const logger = createLogger({ service: 'test', level: 'silent' });
+import { answer, type BookingServiceStub } from './support/booking-service-stub';
+import { bookingOf, type TutorGoEvents } from './support/tutorgo-events';
 
 describe('message-service metrics', () => {
-  let config: MessageServiceConfig;
   let metrics: Registry;
-  let db: Db;
+  let sut: ServiceUnderTest;
+  let config: MessageServiceConfig;
   let broker: Broker;
-  let service: MessageService;
   let health: HealthServer;
   let stub: BookingServiceStub;
   let tutorgo: TutorGoEvents;
 
   beforeAll(async () => {
-    stub = await startBookingServiceStub();
-    tutorgo = await connectTutorGoEvents();
-    const urls = testServiceUrls();
-    config = loadMessageServiceConfig({
-      CHAT_NAMESPACE: testNamespace('msgmetrics'),
-      DATABASE_URL: urls.databaseUrl,
-      RABBITMQ_URL: urls.rabbitmqUrl,
-      CHAT_PARTITIONS: '2',
-      BOOKING_EVENTS_EXCHANGE: tutorgo.exchange,
-      BOOKING_SERVICE_URL: stub.url,
-      BOOKING_BREAKER_VOLUME_THRESHOLD: '1',
-      BOOKING_BREAKER_RESET_MS: '60000',
-    });
-    // As main.ts wires it: one registry, with the process metrics, for the service and the server.
     metrics = createMetricsRegistry('message-service');
-    db = createDb({ url: config.databaseUrl, poolMax: 2 }, logger);
-    broker = await connectBroker(
-      { url: config.rabbitmqUrl, connectionName: 'test:msg-metrics', publishTimeoutMs: 5000 },
-      logger,
-    );
-    service = await startMessageService({ config, logger, db, broker, metrics });
-    health = await startHealthServer({
-      port: 0,
-      host: '127.0.0.1',
-      readiness: () => service.readiness(),
-      metrics,
-      logger,
-    });
+    sut = await startServiceUnderTest({ label: 'msgmetrics', metrics });
+    ({ config, broker, health, stub, tutorgo } = sut);
   });
   afterAll(async () => {
-    await health?.close();
-    await service?.close();
-    await broker?.close();
-    await db?.close();
-    await tutorgo?.close();
-    await stub?.close();
+    await sut?.close();
   });
 
   const scrape = async () => {

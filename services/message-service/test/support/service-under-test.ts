@@ -1,0 +1,77 @@
+import { connectBroker, type Broker } from '@chat/broker';
+import { createDb, type Db } from '@chat/db';
+import { createLogger, type Registry } from '@chat/observability';
+import { testNamespace, testServiceUrls } from '@chat/testing';
+import { startMessageService, type MessageService } from '../../src/app';
+import { loadMessageServiceConfig, type MessageServiceConfig } from '../../src/config';
+import { startHealthServer, type HealthServer } from '../../src/health-server';
+import { startBookingServiceStub, type BookingServiceStub } from './booking-service-stub';
+import { connectTutorGoEvents, type TutorGoEvents } from './tutorgo-events';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+export interface ServiceUnderTest {
+  config: MessageServiceConfig;
+  db: Db;
+  broker: Broker;
+  service: MessageService;
+  health: HealthServer;
+  /** A real HTTP booking service stand-in; the breaker opens after one failure. */
+  stub: BookingServiceStub;
+  tutorgo: TutorGoEvents;
+  close(): Promise<void>;
+}
+
+/**
+ * message-service wired as main.ts wires it — its own broker connection, its health server on
+ * port 0, the booking-service fallback pointed at a stub — under a namespace of its own.
+ */
+export async function startServiceUnderTest(options: {
+  label: string;
+  metrics?: Registry;
+}): Promise<ServiceUnderTest> {
+  const stub = await startBookingServiceStub();
+  const tutorgo = await connectTutorGoEvents();
+  const urls = testServiceUrls();
+  const config = loadMessageServiceConfig({
+    CHAT_NAMESPACE: testNamespace(options.label),
+    DATABASE_URL: urls.databaseUrl,
+    RABBITMQ_URL: urls.rabbitmqUrl,
+    CHAT_PARTITIONS: '2',
+    BOOKING_EVENTS_EXCHANGE: tutorgo.exchange,
+    BOOKING_SERVICE_URL: stub.url,
+    BOOKING_BREAKER_VOLUME_THRESHOLD: '1',
+    BOOKING_BREAKER_RESET_MS: '60000',
+  });
+  const db = createDb({ url: config.databaseUrl, poolMax: 2 }, logger);
+  const broker = await connectBroker(
+    { url: config.rabbitmqUrl, connectionName: `test:${options.label}`, publishTimeoutMs: 5000 },
+    logger,
+  );
+  const { metrics } = options;
+  const service = await startMessageService({ config, logger, db, broker, metrics });
+  const health = await startHealthServer({
+    port: 0,
+    host: '127.0.0.1',
+    readiness: () => service.readiness(),
+    metrics,
+    logger,
+  });
+  return {
+    config,
+    db,
+    broker,
+    service,
+    health,
+    stub,
+    tutorgo,
+    async close() {
+      await health.close();
+      await service.close();
+      await broker.close();
+      await db.close();
+      await tutorgo.close();
+      await stub.close();
+    },
+  };
+}
