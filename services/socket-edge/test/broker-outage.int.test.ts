@@ -1,12 +1,10 @@
-import { canonicalConversationId } from '@chat/contracts';
 import { createTcpProxy, testServiceUrls, type TcpProxy } from '@chat/testing';
-import { confirmBooking } from './support/bookings';
+import { bookedPair } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
   collect,
   connectUser,
   eventually,
-  newUserId,
   sendWithAck,
   type ClientSocket,
 } from './support/chat-client';
@@ -36,9 +34,7 @@ describe('an edge node losing RabbitMQ', () => {
   });
 
   it('when messages arrive while its connection is down, then its connected users get every one once after the reconnect', async () => {
-    const [sender, receiver] = [newUserId(), newUserId()];
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket: receiverSocket } = await connectUser(stack.edgeUrls[0]!, receiver);
     const { socket: senderSocket } = await connectUser(stack.edgeUrls[1]!, sender);
     sockets.push(receiverSocket, senderSocket);

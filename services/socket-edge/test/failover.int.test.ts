@@ -1,11 +1,9 @@
-import { canonicalConversationId } from '@chat/contracts';
-import { confirmBooking } from './support/bookings';
+import { bookedPair } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
   collect,
   connectUser,
   eventually,
-  newUserId,
   sendWithAck,
   type ClientSocket,
 } from './support/chat-client';
@@ -27,9 +25,7 @@ describe('several message-service instances', () => {
   });
 
   it('when the instance holding the send queues stops mid-stream, then the other takes over and every message arrives once, in order', async () => {
-    const [sender, receiver] = [newUserId(), newUserId()];
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
     const { socket: receiverSocket } = await connectUser(stack.edgeUrls[0]!, receiver);
     sockets.push(socket, receiverSocket);

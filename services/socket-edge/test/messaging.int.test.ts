@@ -1,5 +1,5 @@
 import { canonicalConversationId, type ChatMessage } from '@chat/contracts';
-import { confirmBooking } from './support/bookings';
+import { bookedPair, confirmBooking } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
   collect,
@@ -104,10 +104,7 @@ describe('real-time messaging', () => {
   });
 
   it('when the receiver is offline, then connected.queuedMessages holds every message in order with the unread count, once', async () => {
-    const sender = newUserId();
-    const receiver = newUserId();
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connect(sender);
     for (let i = 1; i <= 5; i++) {
       expect(
@@ -169,10 +166,7 @@ describe('real-time messaging', () => {
   });
 
   it('when the same clientMessageId is sent twice, then one row is stored and the receiver gets it once', async () => {
-    const sender = newUserId();
-    const receiver = newUserId();
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connect(sender);
     const { socket: receiverSocket } = await connect(receiver);
     const received = collect(receiverSocket, 'new-message');
@@ -193,10 +187,7 @@ describe('real-time messaging', () => {
   });
 
   it('when 500 messages are sent back to back, then all arrive in order without duplicates and 500 rows are stored', async () => {
-    const sender = newUserId();
-    const receiver = newUserId();
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connect(sender);
     const { socket: receiverSocket } = await connect(receiver);
     const received = collect(receiverSocket, 'new-message');

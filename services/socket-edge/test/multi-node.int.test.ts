@@ -1,5 +1,5 @@
 import { canonicalConversationId } from '@chat/contracts';
-import { confirmBooking } from './support/bookings';
+import { bookedPair, confirmBooking } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
   collect,
@@ -81,9 +81,7 @@ describe('several edge nodes', () => {
   });
 
   it('when the socket drops right after connected, then the queued messages are offered again on the next connect', async () => {
-    const [sender, receiver] = [newUserId(), newUserId()];
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connect(sender, 0);
     await sendWithAck(socket, {
       conversationId,
@@ -105,9 +103,7 @@ describe('several edge nodes', () => {
   });
 
   it('when a user sends faster than the rate limit, then the excess gets RATE_LIMITED and nothing of it is stored', async () => {
-    const [sender, receiver] = [newUserId(), newUserId()];
-    await confirmBooking(stack.db, sender, receiver);
-    const conversationId = canonicalConversationId(sender, receiver);
+    const { sender, receiver, conversationId } = await bookedPair(stack.db);
     const { socket } = await connect(sender, 1);
     const acks = await Promise.all(
       Array.from({ length: 7 }, (_, i) =>
