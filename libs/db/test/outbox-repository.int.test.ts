@@ -155,4 +155,22 @@ describe('outbox store', () => {
 
     expect(seen).toEqual([payload]);
   });
+
+  it('when pruning, then only rows published before the cut-off go, pending ones never', async () => {
+    const [old, recent] = await addEvents('old', 'recent');
+    await addEvents('pending');
+    await db
+      .knex('outbox')
+      .where({ id: old })
+      .update({ published_at: new Date(Date.now() - 3_600_000) });
+    await db.knex('outbox').where({ id: recent }).update({ published_at: new Date() });
+
+    expect(await outbox.prunePublished(new Date(Date.now() - 60_000))).toBe(1);
+    expect(await db.knex('outbox').orderBy('id').pluck('routing_key')).toEqual([
+      'recent',
+      'pending',
+    ]);
+    expect(await outbox.prunePublished(new Date(Date.now() + 60_000))).toBe(1);
+    expect(await pendingKeys()).toEqual(['pending']);
+  });
 });

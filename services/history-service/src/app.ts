@@ -131,6 +131,7 @@ export async function startHistoryService(deps: HistoryServiceDeps): Promise<His
     broker,
     logger: deps.logger,
     pollIntervalMs: config.outboxPollMs,
+    retentionMs: config.outboxRetentionHours * 3_600_000,
   });
   const app = createHistoryApp({ ...deps, onOutboxWrite: relay.kick });
   deps.logger.child({ module: 'history' }).info('history-service ready');

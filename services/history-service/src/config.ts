@@ -42,6 +42,11 @@ export const historyServiceEnv = {
     parse.positiveInt(1000, 60_000),
     'How often the outbox relay looks for events a crash or a broker outage left unpublished',
   ),
+  outboxRetentionHours: envVar(
+    'OUTBOX_RETENTION_HOURS',
+    parse.positiveInt(168, 24 * 365),
+    'How long published outbox rows are kept before the relay deletes them',
+  ),
 } as const;
 
 export type HistoryServiceConfig = ConfigOf<typeof historyServiceEnv>;

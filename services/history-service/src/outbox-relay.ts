@@ -10,6 +10,10 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Rows claimed per transaction; default 100. */
   batchSize?: number;
+  /** How long published rows are kept (for inspection) before they are deleted; default 7 days. */
+  retentionMs?: number;
+  /** How often old published rows are looked for; default hourly. */
+  pruneIntervalMs?: number;
 }
 
 export interface OutboxRelay {
@@ -84,6 +88,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   timer.unref();
   kick();
 
+  // Published rows have done their job; without this the table only grows.
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+  const pruneTimer = setInterval(() => {
+    outbox.prunePublished(new Date(Date.now() - retentionMs)).then(
+      (deleted) => deleted > 0 && log.debug({ deleted }, 'old outbox rows deleted'),
+      (error: unknown) => log.warn({ err: error }, 'could not delete old outbox rows'),
+    );
+  }, options.pruneIntervalMs ?? 3_600_000);
+  pruneTimer.unref();
+
   let closing: Promise<void> | undefined;
   return {
     kick,
@@ -91,6 +105,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       closing ??= (async () => {
         closed = true;
         clearInterval(timer);
+        clearInterval(pruneTimer);
         await running;
       })();
       return closing;

@@ -159,4 +159,25 @@ describe('outbox relay', () => {
       second.conversationId,
     ]);
   });
+
+  it('when published rows are older than the retention, then the relay deletes them', async () => {
+    const server = await started();
+    await readConversation(server);
+    const relay = startOutboxRelay({
+      outbox: createOutboxStore(db.knex),
+      broker: server.broker,
+      logger: testLogger,
+      pollIntervalMs: 50,
+      retentionMs: 1_000,
+      pruneIntervalMs: 100,
+    });
+    cleanups.push(() => relay.close());
+    await eventually(async () => (await pendingCount()) === 0);
+    const published = () => db.knex('outbox').whereNotNull('published_at').count({ n: '*' });
+    expect(Number(((await published()) as { n: string }[])[0]!.n)).toBeGreaterThan(0);
+    await eventually(
+      async () => Number(((await published()) as { n: string }[])[0]!.n) === 0,
+      5_000,
+    );
+  });
 });

@@ -24,6 +24,8 @@ export interface OutboxStore {
    * pending (keeping their order), and the rejection is rethrown. Resolves to the number published.
    */
   publishPending(limit: number, publish: (row: OutboxRow) => Promise<void>): Promise<number>;
+  /** Deletes up to `limit` (default 10000) rows published before `olderThan`; returns how many. */
+  prunePublished(olderThan: Date, limit?: number): Promise<number>;
 }
 
 interface StoredRow {
@@ -88,5 +90,15 @@ export function createOutboxStore(knex: Knex): OutboxStore {
     return outcome.published;
   }
 
-  return withRedactedErrors({ add, publishPending });
+  async function prunePublished(olderThan: Date, limit = 10_000): Promise<number> {
+    const oldest = knex('outbox')
+      .whereNotNull('published_at')
+      .where('published_at', '<', olderThan)
+      .orderBy('id')
+      .limit(limit)
+      .select('id');
+    return knex('outbox').whereIn('id', oldest).delete();
+  }
+
+  return withRedactedErrors({ add, publishPending, prunePublished });
 }
