@@ -1,4 +1,4 @@
-import { describeConfig, type ConfigSpec } from '@chat/config';
+import { describeConfig, sharedEnv, type ConfigSpec } from '@chat/config';
 import { historyServiceEnv } from '../services/history-service/src/config';
 import { messageServiceEnv } from '../services/message-service/src/config';
 import { socketEdgeEnv } from '../services/socket-edge/src/config';
@@ -7,6 +7,8 @@ const services: Record<string, ConfigSpec> = {
   'socket-edge': socketEdgeEnv,
   'message-service': messageServiceEnv,
   'history-service': historyServiceEnv,
+  // The one-process mode reads its shared port itself (scripts/start.ts).
+  'npm start': { chatServicePort: sharedEnv.chatServicePort },
 };
 
 export interface ConfigRow {
