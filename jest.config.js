@@ -14,6 +14,9 @@ const transform = {
 module.exports = {
   // Integration tests talk to real services; unit tests finish far below this anyway.
   testTimeout: 30_000,
+  // In CI a run must end with its verdict even when a failed suite leaked a connection; locally
+  // Jest's "did not exit" warning keeps such leaks visible.
+  forceExit: Boolean(process.env.CI),
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
     {

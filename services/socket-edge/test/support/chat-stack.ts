@@ -58,6 +58,20 @@ const logger = createLogger({
  * RabbitMQ, under a namespace of its own so concurrent test files never meet.
  */
 export async function startChatStack(options: ChatStackOptions = {}): Promise<ChatStack> {
+  const closer = createCloser();
+  try {
+    return await startStack(options, closer);
+  } catch (error) {
+    // A half-started stack would keep Jest alive with its connections and reconnect timers.
+    await closer.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startStack(
+  options: ChatStackOptions,
+  closer: ReturnType<typeof createCloser>,
+): Promise<ChatStack> {
   const namespace = testNamespace(options.label ?? 'stack');
   const urls = testServiceUrls();
   const env = {
@@ -72,7 +86,6 @@ export async function startChatStack(options: ChatStackOptions = {}): Promise<Ch
     DATABASE_POOL_MAX: '4',
     ...options.env,
   };
-  const closer = createCloser();
   const db = closer.add(createDb({ url: urls.databaseUrl, poolMax: 8 }, logger));
   const redis = closer.add(
     createRedis({ url: urls.redisUrl, keyPrefix: topologyNames(namespace).redisKeyPrefix }, logger),
