@@ -8,5 +8,5 @@ export {
   type EnvVar,
 } from './define-config';
 export * as parse from './parsers';
-export { assertJwtConfigured, sharedEnv } from './shared-env';
+export { assertJwtConfigured, jwtEnv, serviceEnv, sharedEnv } from './shared-env';
 export { DEV_JWT_SECRET } from './dev-defaults';

@@ -68,11 +68,39 @@ export const sharedEnv = {
     port(3006),
     'The single public port serving /socket.io and /chat in npm start and docker compose',
   ),
+  messageMaxLength: envVar(
+    'MESSAGE_MAX_LENGTH',
+    positiveInt(4000, 100_000),
+    'Longest message body in characters (after trimming); the edge and message-service both check it',
+  ),
   frontendUrls: envVar(
     'FRONTEND_URL',
     csv(['http://localhost:3000']),
     'Origins allowed by CORS (comma-separated)',
   ),
+} as const;
+
+/**
+ * What every service that runs the chat pipeline reads: mode, logs, namespace, PostgreSQL,
+ * RabbitMQ, partitions and shutdown. Services spread it into their schema and add their own.
+ */
+export const serviceEnv = {
+  nodeEnv: sharedEnv.nodeEnv,
+  logLevel: sharedEnv.logLevel,
+  namespace: sharedEnv.namespace,
+  databaseUrl: sharedEnv.databaseUrl,
+  databasePoolMax: sharedEnv.databasePoolMax,
+  rabbitmqUrl: sharedEnv.rabbitmqUrl,
+  partitions: sharedEnv.partitions,
+  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+} as const;
+
+/** What a service that verifies TutorGo tokens reads (see assertJwtConfigured). */
+export const jwtEnv = {
+  jwtSecret: sharedEnv.jwtSecret,
+  jwtPublicKey: sharedEnv.jwtPublicKey,
+  jwtIssuer: sharedEnv.jwtIssuer,
+  jwtAudience: sharedEnv.jwtAudience,
 } as const;
 
 /** JWT_SECRET and JWT_PUBLIC_KEY are each optional, but a service that verifies tokens needs one. */

@@ -1,26 +1,18 @@
 import {
   assertJwtConfigured,
   envVar,
+  jwtEnv,
   loadConfig,
   parse,
+  serviceEnv,
   sharedEnv,
   type ConfigOf,
 } from '@chat/config';
 
 export const historyServiceEnv = {
-  nodeEnv: sharedEnv.nodeEnv,
-  logLevel: sharedEnv.logLevel,
-  namespace: sharedEnv.namespace,
-  databaseUrl: sharedEnv.databaseUrl,
-  databasePoolMax: sharedEnv.databasePoolMax,
+  ...serviceEnv,
+  ...jwtEnv,
   redisUrl: sharedEnv.redisUrl,
-  rabbitmqUrl: sharedEnv.rabbitmqUrl,
-  partitions: sharedEnv.partitions,
-  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
-  jwtSecret: sharedEnv.jwtSecret,
-  jwtPublicKey: sharedEnv.jwtPublicKey,
-  jwtIssuer: sharedEnv.jwtIssuer,
-  jwtAudience: sharedEnv.jwtAudience,
   frontendUrls: sharedEnv.frontendUrls,
   port: envVar(
     'HISTORY_SERVICE_PORT',

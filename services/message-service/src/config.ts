@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVar, loadConfig, parse, sharedEnv, type ConfigOf } from '@chat/config';
+import { envVar, loadConfig, parse, serviceEnv, sharedEnv, type ConfigOf } from '@chat/config';
 
 /** A whole number from 0 to `max` (parse.positiveInt refuses 0, which means "off" here). */
 const wholeNumber = (fallback: number, max: number) =>
@@ -11,19 +11,8 @@ const wholeNumber = (fallback: number, max: number) =>
     .default(fallback);
 
 export const messageServiceEnv = {
-  nodeEnv: sharedEnv.nodeEnv,
-  logLevel: sharedEnv.logLevel,
-  namespace: sharedEnv.namespace,
-  databaseUrl: sharedEnv.databaseUrl,
-  databasePoolMax: sharedEnv.databasePoolMax,
-  rabbitmqUrl: sharedEnv.rabbitmqUrl,
-  partitions: sharedEnv.partitions,
-  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
-  messageMaxLength: envVar(
-    'MESSAGE_MAX_LENGTH',
-    parse.positiveInt(4000, 100_000),
-    'Longest message body in characters (after trimming)',
-  ),
+  ...serviceEnv,
+  messageMaxLength: sharedEnv.messageMaxLength,
   commandPrefetch: envVar(
     'COMMAND_PREFETCH',
     parse.positiveInt(32, 1000),

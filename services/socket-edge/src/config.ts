@@ -4,26 +4,18 @@ import { z } from 'zod';
 import {
   assertJwtConfigured,
   envVar,
+  jwtEnv,
   loadConfig,
   parse,
+  serviceEnv,
   sharedEnv,
   type ConfigOf,
 } from '@chat/config';
 
 export const socketEdgeEnv = {
-  nodeEnv: sharedEnv.nodeEnv,
-  logLevel: sharedEnv.logLevel,
-  namespace: sharedEnv.namespace,
-  databaseUrl: sharedEnv.databaseUrl,
-  databasePoolMax: sharedEnv.databasePoolMax,
+  ...serviceEnv,
+  ...jwtEnv,
   redisUrl: sharedEnv.redisUrl,
-  rabbitmqUrl: sharedEnv.rabbitmqUrl,
-  partitions: sharedEnv.partitions,
-  shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
-  jwtSecret: sharedEnv.jwtSecret,
-  jwtPublicKey: sharedEnv.jwtPublicKey,
-  jwtIssuer: sharedEnv.jwtIssuer,
-  jwtAudience: sharedEnv.jwtAudience,
   port: envVar('SOCKET_EDGE_PORT', parse.port(3001), 'Port of socket-edge when it runs on its own'),
   frontendUrls: sharedEnv.frontendUrls,
   nodeId: envVar(
@@ -34,11 +26,7 @@ export const socketEdgeEnv = {
       .optional(),
     'Name of this edge node, unique per running node (its delivery queue is chat.edge.<id>); default <hostname>-<pid>-<random>',
   ),
-  messageMaxLength: envVar(
-    'MESSAGE_MAX_LENGTH',
-    parse.positiveInt(4000, 100_000),
-    'Longest message body in characters (after trimming)',
-  ),
+  messageMaxLength: sharedEnv.messageMaxLength,
   maxPayloadBytes: envVar(
     'SOCKET_MAX_PAYLOAD_BYTES',
     parse.positiveInt(2 * 1024 * 1024, 16 * 1024 * 1024),
