@@ -1,5 +1,5 @@
 import { BrokerUnavailableError, connectBroker, type Broker } from '@chat/broker';
-import { testNamespace } from '@chat/testing';
+import { testNamespace, testServiceUrls } from '@chat/testing';
 import {
   closedPort,
   deferred,
@@ -121,5 +121,19 @@ describe('broker lifecycle', () => {
     expect(error?.message).toContain(`127.0.0.1:${port}`);
     expect(error?.message).toMatch(/ECONNREFUSED/);
     expect(error?.message).not.toContain('secret-pw');
+  });
+
+  it('when RABBITMQ_URL names a virtual host, then the connection goes to that vhost (one that does not exist is refused by name)', async () => {
+    const url = new URL(testServiceUrls().rabbitmqUrl);
+    url.pathname = `/${encodeURIComponent(`${testNamespace('vhost')}-missing`)}`;
+    const error = await connectBroker(
+      { url: url.toString(), connectionName: 'test:vhost', initialConnectRetries: 0 },
+      logger,
+    ).then(
+      () => undefined,
+      (reason: unknown) => reason as Error,
+    );
+    expect(error?.message).toMatch(/RabbitMQ is not reachable at .*-missing/);
+    expect(error?.message).toMatch(/vhost|access/i);
   });
 });

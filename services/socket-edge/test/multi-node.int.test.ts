@@ -63,6 +63,10 @@ describe('several edge nodes', () => {
     await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'hello' });
     const online = collect(partnerSocket, 'user-online');
     const offline = collect(partnerSocket, 'user-offline');
+    // Someone online who never talked with the user: presence is not theirs to see.
+    const { socket: stranger } = await connect(newUserId(), 1);
+    const strangerOnline = collect(stranger, 'user-online');
+    const strangerOffline = collect(stranger, 'user-offline');
 
     const { socket: first } = await connect(user, 0);
     const { socket: second } = await connect(user, 1);
@@ -78,6 +82,7 @@ describe('several edge nodes', () => {
     second.disconnect();
     await eventually(() => offline.length === 1);
     expect(online).toEqual([{ userId: user }]);
+    expect([...strangerOnline, ...strangerOffline]).toEqual([]);
   });
 
   it('when the socket drops right after connected, then the queued messages are offered again on the next connect', async () => {
