@@ -75,4 +75,26 @@ describe('offline queue', () => {
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
+
+  it('when the queue holds more items than Lua can unpack at once, then take, restore and confirm still move all of them', async () => {
+    const count = 10_000;
+    const queue = createOfflineQueue(client.redis, { cap: count, ttlSec: 60 });
+    const user = randomUUID();
+    const items = Array.from({ length: count }, (_, i) => JSON.stringify(message('a_b', i + 1)));
+    for (let first = 0; first < count; first += 1000) {
+      await client.redis.rpush(`offline:${user}`, ...items.slice(first, first + 1000));
+    }
+
+    const taken = await queue.take(user, 's1');
+    expect(taken).toHaveLength(count);
+    expect(taken.map((m) => m.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(await client.redis.llen(`offline:${user}`)).toBe(0);
+    expect(await client.redis.llen(`offline:${user}:taken:s1`)).toBe(count);
+
+    await queue.restore(user, 's1');
+    const again = await queue.take(user, 's2');
+    expect(again.map((m) => m.id)).toEqual(taken.map((m) => m.id));
+    await queue.confirm(user, 's2');
+    expect(await queue.take(user, 's3')).toEqual([]);
+  });
 });

@@ -22,6 +22,9 @@ type OfflineCommands = Redis & {
   offlineRestore(queue: string, taken: string, cap: number, ttlMs: number): Promise<number>;
 };
 
+/** Items one RPUSH of offlineTake moves; far below Lua's limit on unpack()ed values. */
+const TAKE_CHUNK = 1000;
+
 export function createOfflineQueue(
   redis: Redis,
   options: { cap: number; ttlSec: number },
@@ -35,12 +38,17 @@ export function createOfflineQueue(
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
             return 1`,
     });
+    // unpack() puts every item on Lua's C stack, which holds about 8,000: the items move in
+    // slices of TAKE_CHUNK, so a queue of any length can be taken.
     redis.defineCommand('offlineTake', {
       numberOfKeys: 2,
       lua: `local items = redis.call('LRANGE', KEYS[1], 0, -1)
             if #items > 0 then
               redis.call('DEL', KEYS[1])
-              redis.call('RPUSH', KEYS[2], unpack(items))
+              for first = 1, #items, ${TAKE_CHUNK} do
+                local last = math.min(first + ${TAKE_CHUNK - 1}, #items)
+                redis.call('RPUSH', KEYS[2], unpack(items, first, last))
+              end
               redis.call('PEXPIRE', KEYS[2], ARGV[1])
             end
             return items`,
