@@ -1,4 +1,5 @@
 import amqplib, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { coalesceWrites, type CorkableStream } from '@chat/net';
 import type { Logger } from '@chat/observability';
 import { createConsumers } from './consumers';
 import { BrokerUnavailableError } from './errors';
@@ -83,6 +84,8 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   }
 
   async function setup(next: ChannelModel): Promise<void> {
+    const socket = (next.connection as unknown as { stream?: CorkableStream }).stream;
+    if (socket) coalesceWrites(socket);
     next.on('error', (error: Error) => log.warn({ err: error }, 'connection error'));
     const channel = await next.createChannel();
     channel.on('error', (error: Error) => log.error({ err: error }, 'topology declaration failed'));

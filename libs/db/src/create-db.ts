@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import { coalesceWrites, type CorkableStream } from '@chat/net';
 import type { Logger } from '@chat/observability';
 import { migrationSource } from './migration-source';
 
@@ -9,6 +10,12 @@ export interface DbConfig {
   poolMax?: number;
   /** How long a query may wait for a connection before failing, in ms; default 5000. */
   acquireTimeoutMs?: number;
+  /**
+   * PostgreSQL's statement_timeout on every connection of the pool, in ms; default 10000. A
+   * statement that runs longer is cancelled (SQLSTATE 57014, see isStatementTimeout), so a
+   * stuck query or a long lock wait fails instead of holding a connection and its caller.
+   */
+  statementTimeoutMs?: number;
 }
 
 export interface Db {
@@ -22,16 +29,27 @@ export function createDb(config: DbConfig, logger: Logger): Db {
   const log = logger.child({ module: 'db' });
   const knex = knexFactory({
     client: 'pg',
-    connection: { connectionString: config.url, application_name: 'tutorgo-chat' },
+    connection: {
+      connectionString: config.url,
+      application_name: 'tutorgo-chat',
+      // Sent in the startup packet, so it holds from a connection's first statement on.
+      statement_timeout: config.statementTimeoutMs ?? 10_000,
+    },
     pool: {
       min: 0,
       max: config.poolMax ?? 10,
       // A connection that breaks while idle emits 'error'; without a listener it would crash the process.
       afterCreate(
-        connection: { on(event: 'error', listener: (error: Error) => void): void },
+        connection: {
+          on(event: 'error', listener: (error: Error) => void): void;
+          connection?: { stream?: CorkableStream };
+        },
         done: (error: Error | null, connection: unknown) => void,
       ) {
         connection.on('error', (error) => log.error({ err: error }, 'postgres connection error'));
+        // pg writes Parse, Bind, Execute and Sync separately: one syscall for the lot.
+        const socket = connection.connection?.stream;
+        if (socket) coalesceWrites(socket);
         done(null, connection);
       },
     },

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { coalesceWrites } from '@chat/net';
 import type { Logger } from '@chat/observability';
 
 export type { Redis };
@@ -28,6 +29,8 @@ export function createRedis(config: RedisConfig, logger: Logger): RedisClient {
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 5000),
   });
   redis.on('error', (error) => log.error({ err: error }, 'redis error'));
+  // Each reconnect opens a new socket; commands of one turn leave in one write.
+  redis.on('connect', () => coalesceWrites(redis.stream));
   redis.on('reconnecting', (delay: number) => log.warn({ delay }, 'redis reconnecting'));
   let closing: Promise<void> | undefined;
   return {

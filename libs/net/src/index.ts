@@ -1,0 +1,1 @@
+export { coalesceWrites, type CorkableStream } from './coalesce-writes';
