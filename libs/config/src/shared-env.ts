@@ -31,6 +31,11 @@ export const sharedEnv = {
     positiveInt(10, 200),
     'Largest PostgreSQL pool size per process',
   ),
+  databaseStatementTimeoutMs: envVar(
+    'DATABASE_STATEMENT_TIMEOUT_MS',
+    positiveInt(10_000, 600_000),
+    'Longest a single SQL statement may run (PostgreSQL statement_timeout on every pool connection) before it is cancelled and fails as retryable',
+  ),
   redisUrl: envVar(
     'REDIS_URL',
     url(['redis', 'rediss'], 'redis://127.0.0.1:6379/0'),
@@ -90,6 +95,7 @@ export const serviceEnv = {
   namespace: sharedEnv.namespace,
   databaseUrl: sharedEnv.databaseUrl,
   databasePoolMax: sharedEnv.databasePoolMax,
+  databaseStatementTimeoutMs: sharedEnv.databaseStatementTimeoutMs,
   rabbitmqUrl: sharedEnv.rabbitmqUrl,
   partitions: sharedEnv.partitions,
   shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,

@@ -1,7 +1,11 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
 export { migrateLatest, migrateRollbackAll } from './migrate';
-export { isDatabaseUnavailable, isRetryableDatabaseError } from './repositories/db-errors';
+export {
+  isDatabaseUnavailable,
+  isRetryableDatabaseError,
+  isStatementTimeout,
+} from './repositories/db-errors';
 export {
   createMessageStore,
   type MessagePage,

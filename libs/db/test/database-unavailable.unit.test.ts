@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '@chat/db';
+import { isDatabaseUnavailable, isRetryableDatabaseError, isStatementTimeout } from '@chat/db';
 
 const errorWith = (fields: Record<string, unknown>, message = 'failed') =>
   Object.assign(new Error(message), fields);
@@ -27,5 +27,22 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('when the error is %s, then it is not an availability problem', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isStatementTimeout', () => {
+  it('when PostgreSQL cancelled the statement (57014), directly or as a cause, then it is a timeout and retryable', () => {
+    const timeout = errorWith({ code: '57014' }, 'canceling statement due to statement timeout');
+    for (const error of [timeout, new Error('query failed', { cause: timeout })]) {
+      expect(isStatementTimeout(error)).toBe(true);
+      expect(isRetryableDatabaseError(error)).toBe(true);
+      expect(isDatabaseUnavailable(error)).toBe(false);
+    }
+  });
+
+  it('when the error is another query failure, then it is neither a timeout nor retryable', () => {
+    const error = errorWith({ code: '42P01' });
+    expect(isStatementTimeout(error)).toBe(false);
+    expect(isRetryableDatabaseError(error)).toBe(false);
   });
 });

@@ -12,11 +12,18 @@ export interface Closer {
 /** A PostgreSQL pool that answered a ping; registered for closing. */
 export async function openDb(
   closer: Closer,
-  config: { databaseUrl: string; databasePoolMax: number },
+  config: { databaseUrl: string; databasePoolMax: number; databaseStatementTimeoutMs: number },
   logger: Logger,
 ): Promise<Db> {
   const db = closer.add(
-    createDb({ url: config.databaseUrl, poolMax: config.databasePoolMax }, logger),
+    createDb(
+      {
+        url: config.databaseUrl,
+        poolMax: config.databasePoolMax,
+        statementTimeoutMs: config.databaseStatementTimeoutMs,
+      },
+      logger,
+    ),
   );
   await db.ping();
   return db;

@@ -79,10 +79,33 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * Worth trying again as it is: the database is unreachable for now, or the transaction lost a
- * serialization conflict or a deadlock (40001, 40P01) that PostgreSQL resolved by aborting it.
+ * A statement PostgreSQL cancelled (SQLSTATE 57014, query_canceled): it ran longer than
+ * DATABASE_STATEMENT_TIMEOUT_MS, or an operator cancelled it. Either way the statement itself
+ * was fine and nothing of it was applied; it ran into load or a lock held too long.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (code === '57014') return true;
+    current = cause;
+  }
+  return false;
+}
+
+/**
+ * Worth trying again as it is: the database is unreachable for now, the transaction lost a
+ * serialization conflict or a deadlock (40001, 40P01) that PostgreSQL resolved by aborting it,
+ * or a statement timed out. A timeout counts as transient, not as a bug: the same statement
+ * succeeds once the load or the lock that slowed it is gone, and message-service retrying in
+ * place keeps a conversation's order where a requeue would let the next command overtake.
  */
 export function isRetryableDatabaseError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '40001' || code === '40P01' || isDatabaseUnavailable(error);
+  return (
+    code === '40001' ||
+    code === '40P01' ||
+    isStatementTimeout(error) ||
+    isDatabaseUnavailable(error)
+  );
 }

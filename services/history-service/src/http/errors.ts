@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { isDatabaseUnavailable } from '@chat/db';
+import { isDatabaseUnavailable, isStatementTimeout } from '@chat/db';
 import { AppError, isAppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import { RateLimitedError } from '@chat/redis';
@@ -28,6 +28,8 @@ export function toHttpError(error: unknown): AppError {
     return new AppError('VALIDATION_FAILED', 'The request path is not validly encoded');
   }
   if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', undefined, { cause: error });
+  // A query cancelled by DATABASE_STATEMENT_TIMEOUT_MS: overload or a long lock, worth a retry.
+  if (isStatementTimeout(error)) return new AppError('TIMEOUT', undefined, { cause: error });
   return new AppError('INTERNAL', undefined, { cause: error });
 }
 
