@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'offline', 'history', 'idle'] as const;
+export const SCENARIOS = ['throughput', 'offline', 'history', 'idle', 'sweep'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
-  /** Sender/receiver pairs of the throughput scenario; default 20 (quick 4). */
+  /** Sender/receiver pairs of the throughput and sweep scenarios; default 50 (quick 4). */
   pairs: number;
   /** Messages each sender sends; default 200 (quick 25). */
   messages: number;
@@ -20,13 +20,19 @@ export interface BenchOptions {
   historyConcurrency: number;
   /** Idle sockets connected for the memory scenario; default 1000 (quick 200). */
   idleSockets: number;
+  /** Seconds each offered rate of the sweep lasts; default 10 (quick 3). */
+  stepSec: number;
+  /** Seconds of the sweep's overload step; default 20 (quick 5). */
+  overloadSec: number;
+  /** Offered rates of the sweep in messages/s, in order; default 250 … 8000 (quick 100,200). */
+  rates: number[];
   /** Scenarios to run; default all. */
   only: ScenarioName[];
   quick: boolean;
 }
 
 const DEFAULTS = {
-  pairs: 20,
+  pairs: 50,
   messages: 200,
   inflight: 10,
   offline: 500,
@@ -34,6 +40,8 @@ const DEFAULTS = {
   historyRequests: 500,
   historyConcurrency: 10,
   idleSockets: 1000,
+  stepSec: 10,
+  overloadSec: 20,
 };
 const QUICK: typeof DEFAULTS = {
   ...DEFAULTS,
@@ -43,7 +51,12 @@ const QUICK: typeof DEFAULTS = {
   drainRounds: 3,
   historyRequests: 100,
   idleSockets: 200,
+  stepSec: 3,
+  overloadSec: 5,
 };
+const RATES = { env: 'BENCH_RATES', max: 100_000 };
+const DEFAULT_RATES = [250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000];
+const QUICK_RATES = [100, 200];
 
 /** Each numeric option: its flag, the env variable that may set it instead, and its upper bound. */
 const NUMERIC: Record<keyof typeof DEFAULTS, { flag: string; env: string; max: number }> = {
@@ -55,9 +68,12 @@ const NUMERIC: Record<keyof typeof DEFAULTS, { flag: string; env: string; max: n
   historyRequests: { flag: 'history-requests', env: 'BENCH_HISTORY_REQUESTS', max: 100_000 },
   historyConcurrency: { flag: 'history-concurrency', env: 'BENCH_HISTORY_CONCURRENCY', max: 500 },
   idleSockets: { flag: 'idle-sockets', env: 'BENCH_IDLE_SOCKETS', max: 20_000 },
+  stepSec: { flag: 'step-sec', env: 'BENCH_STEP_SEC', max: 600 },
+  overloadSec: { flag: 'overload-sec', env: 'BENCH_OVERLOAD_SEC', max: 600 },
 };
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--only throughput,offline,history,idle]
+export const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}]
+  --rates A,B,… (${RATES.env}, messages/s of the sweep's steps, default ${DEFAULT_RATES.join(',')})
   ${Object.entries(NUMERIC)
     .map(
       ([key, { flag, env }]) =>
@@ -79,6 +95,7 @@ export function parseBenchOptions(
       ...flags,
       quick: { type: 'boolean' },
       only: { type: 'string' },
+      rates: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -97,7 +114,25 @@ export function parseBenchOptions(
     }
     numbers[key as keyof typeof DEFAULTS] = value;
   }
-  return { ...numbers, only: parseOnly(values.only ?? env.BENCH_ONLY), quick };
+  return {
+    ...numbers,
+    rates: parseRates(values.rates ?? env[RATES.env]) ?? (quick ? QUICK_RATES : DEFAULT_RATES),
+    only: parseOnly(values.only ?? env.BENCH_ONLY),
+    quick,
+  };
+}
+
+function parseRates(raw: string | undefined): number[] | undefined {
+  if (!raw) return undefined;
+  const rates = raw.split(',').map((rate) => Number(rate.trim()));
+  for (const rate of rates) {
+    if (!Number.isInteger(rate) || rate < 1 || rate > RATES.max) {
+      throw new Error(
+        `--rates (${RATES.env}) must be whole numbers from 1 to ${RATES.max}, got "${raw}"`,
+      );
+    }
+  }
+  return rates;
 }
 
 function parseOnly(raw: string | undefined): ScenarioName[] {

@@ -5,6 +5,7 @@ import type { BenchOptions } from './options';
 import type { HistoryResult } from './scenarios/history';
 import type { IdleSocketsResult } from './scenarios/idle-sockets';
 import type { OfflineDrainResult } from './scenarios/offline-drain';
+import { refusedText, windowsText, type SweepResult } from './scenarios/sweep';
 import type { ThroughputResult } from './scenarios/throughput';
 import type { MemorySnapshot, Summary } from './stats';
 
@@ -18,6 +19,7 @@ export interface BenchReport {
     offlineDrain?: OfflineDrainResult;
     history?: HistoryResult;
     idleSockets?: IdleSocketsResult;
+    sweep?: SweepResult;
     memory: { start: MemorySnapshot; end: MemorySnapshot; peakRssMb: number };
   };
 }
@@ -146,12 +148,122 @@ function sections(report: BenchReport): Section[] {
       ],
     });
   }
+  if (r.sweep) out.push(...sweepSections(r.sweep));
   memoryRows.push(mbRow('end', r.memory.end));
   out.push({
     title: `Memory of the bench process (after full GC; peak RSS ${r.memory.peakRssMb} MB)`,
     tables: [{ header: ['when', 'RSS MB', 'heap used MB', 'external MB'], rows: memoryRows }],
   });
   return out;
+}
+
+/** The sweep's steps as three tables (outcome, latency, CPU) and the overload step. */
+function sweepSections(sweep: SweepResult): Section[] {
+  const steps = sweep.steps;
+  const o = sweep.overload;
+  const r = o.recovery;
+  return [
+    {
+      title:
+        `Sweep: open loop over ${sweep.pairs} pairs, ${sweep.stepSec} s per rate; a rate holds with ` +
+        'nothing lost, ≥ 97 % achieved and p99 < 250 ms (latency from the scheduled send, ms)',
+      tables: [
+        {
+          header: ['offered/s', 'achieved/s', 'sent', 'acked ok', 'refused', 'lost', 'holds'],
+          rows: steps.map((s) => [
+            s.offered,
+            s.achieved,
+            s.sent,
+            s.ackedOk,
+            refusedText(s.refused),
+            s.lost,
+            s.holds ? 'yes' : `no: ${s.failedOn.join(', ')}`,
+          ]),
+        },
+        {
+          header: [
+            'offered/s',
+            'new-message p50',
+            'p95',
+            'p99',
+            'max',
+            'ack p50',
+            'p95',
+            'p99',
+            'max',
+            'send lag max',
+          ],
+          rows: steps.map((s) => [
+            s.offered,
+            s.endToEndMs.p50,
+            s.endToEndMs.p95,
+            s.endToEndMs.p99,
+            s.endToEndMs.max,
+            s.ackMs.p50,
+            s.ackMs.p95,
+            s.ackMs.p99,
+            s.ackMs.max,
+            s.sendLagMs.max,
+          ]),
+        },
+        {
+          header: [
+            'offered/s',
+            'CPU ms/msg: chat',
+            'RabbitMQ',
+            'PostgreSQL',
+            'Redis',
+            'server',
+            'generator',
+            'machine busy %',
+            'chat RSS MB',
+          ],
+          rows: steps.map(({ offered, cpuMsPerMessage: c, machineBusyPercent, chatRssMb }) => [
+            offered,
+            c.chat,
+            c.rabbitmq,
+            c.postgres,
+            c.redis,
+            c.server,
+            c.generator,
+            machineBusyPercent,
+            chatRssMb,
+          ]),
+        },
+        keyValues([['highest held rate', `${sweep.highestHeldRate} msg/s`]]),
+      ],
+    },
+    {
+      title: `Overload: ${o.offered} msg/s (3 × the highest held rate) for ${o.durationMs / 1000} s, then ${r.rate} msg/s`,
+      tables: [
+        keyValues([
+          ['sent / accepted (ack ok)', `${o.sent} / ${o.ackedOk}`],
+          ['refused, by code', refusedText(o.refused)],
+          ['lost (accepted, never delivered)', o.lost],
+          ['refused but delivered all the same', o.deliveredAfterRefusal],
+          ['achieved', `${o.achieved}/s`],
+          ['every answer and delivery within the wait', o.drained ? 'yes' : 'no'],
+          [
+            'accepted: new-message p50 / p99 / max',
+            `${o.acceptedEndToEndMs.p50} / ${o.acceptedEndToEndMs.p99} / ${o.acceptedEndToEndMs.max} ms`,
+          ],
+          ['accepted: ack p50 / p99 / max', `${o.ackMs.p50} / ${o.ackMs.p99} / ${o.ackMs.max} ms`],
+          ['chat process RSS before → peak', `${o.chatRssBeforeMb} → ${o.chatPeakRssMb} MB`],
+          [
+            `recovery at ${r.rate} msg/s`,
+            r.recoveredAfterSec === null
+              ? `p99 not under 250 ms within ${r.durationMs / 1000} s`
+              : `p99 under 250 ms ${r.recoveredAfterSec} s after the overload ended`,
+          ],
+          [
+            'recovery: sent / accepted, refused, lost',
+            `${r.sent} / ${r.ackedOk}, ${refusedText(r.refused)}, ${r.lost}`,
+          ],
+          ['recovery: p99 of each second (ms)', windowsText(r.windows)],
+        ]),
+      ],
+    },
+  ];
 }
 
 export function renderText(report: BenchReport): string {

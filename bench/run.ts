@@ -11,6 +11,7 @@ import { renderText, writeReport, type BenchReport } from './report';
 import { runHistory } from './scenarios/history';
 import { runIdleSockets } from './scenarios/idle-sockets';
 import { runOfflineDrain } from './scenarios/offline-drain';
+import { runSweep } from './scenarios/sweep';
 import { runThroughput } from './scenarios/throughput';
 import { startBenchStack } from './stack';
 import { memorySnapshot, now, peakRssMb } from './stats';
@@ -89,6 +90,22 @@ async function main(): Promise<void> {
     );
   }
 
+  // Last: its overload step leaves a backlog in RabbitMQ that would slow whatever came next.
+  if (run.includes('sweep')) {
+    console.log('- sweep (open loop, one line per offered rate)');
+    results.sweep = await runSweep(
+      stack,
+      {
+        pairs: options.pairs,
+        rates: options.rates,
+        stepSec: options.stepSec,
+        overloadSec: options.overloadSec,
+      },
+      cleanup,
+      (line) => console.log(`  ${line}`),
+    );
+  }
+
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     durationSec: Math.round((now() - started) / 100) / 10,
@@ -99,6 +116,8 @@ async function main(): Promise<void> {
   console.log(renderText(report));
   const files = await writeReport(report, join(__dirname, 'results'));
   console.log(`\nreport: ${files.join(', ')}`);
+  // The answer a sweep is run for, last, where `| tail -1` finds it.
+  if (results.sweep) console.log(`highest held rate: ${results.sweep.highestHeldRate} msg/s`);
 }
 
 async function tearDown(): Promise<void> {

@@ -29,6 +29,8 @@ export interface BenchStack {
   /** Under the namespace's key prefix, as the services use it. */
   readonly redis: RedisClient;
   readonly edge: SocketEdge;
+  /** How long a send-message waits for its outcome before the edge answers TIMEOUT. */
+  readonly sendAckTimeoutMs: number;
   /** The settings that shape the numbers, for the report. */
   readonly settings: Record<string, string | number>;
 }
@@ -64,6 +66,8 @@ export async function startBenchStack(
     BOOKING_EVENTS_EXCHANGE: `${namespace}.tutorgo.events`,
     BOOKING_SERVICE_URL: undefined,
     EDGE_NODE_ID: `${namespace}-edge`,
+    // Per user and second, the most the edge accepts: the sweep's 8000 msg/s over 50 pairs is
+    // 160 per sender, its overload step 3 × that; one pair at 10000/s would meet the limit.
     SEND_RATE_LIMIT: '10000',
     SEND_RATE_WINDOW_SEC: '1',
     HISTORY_RATE_LIMIT: '100000',
@@ -145,12 +149,14 @@ export async function startBenchStack(
     db,
     redis,
     edge,
+    sendAckTimeoutMs: edgeConfig.sendAckTimeoutMs,
     settings: {
       CHAT_PARTITIONS: messageConfig.partitions,
       COMMAND_PREFETCH: messageConfig.commandPrefetch,
       DATABASE_POOL_MAX: historyConfig.databasePoolMax,
       OFFLINE_QUEUE_CAP: edgeConfig.offlineQueueCap,
       SEND_RATE_LIMIT: `${edgeConfig.sendRateLimit}/${edgeConfig.sendRateWindowSec}s`,
+      SEND_ACK_TIMEOUT_MS: edgeConfig.sendAckTimeoutMs,
       HISTORY_RATE_LIMIT: `${historyConfig.rateLimit}/${historyConfig.rateWindowSec}s`,
     },
   };

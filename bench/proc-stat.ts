@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time and memory of the processes the sweep loads, read from /proc (Linux only; elsewhere
+ * every figure is 0). The services' own processes (RabbitMQ, PostgreSQL, Redis) belong to other
+ * users, which is why this reads /proc rather than asking the processes.
+ */
+
+/** Who is measured: the bench process (the three chat services), the servers and the load generator. */
+export const CPU_GROUPS = ['chat', 'rabbitmq', 'postgres', 'redis', 'generator'] as const;
+export type CpuGroup = (typeof CPU_GROUPS)[number];
+/** The server side: what the system under test spends; the generator is the client. */
+export const SERVER_GROUPS: readonly CpuGroup[] = ['chat', 'rabbitmq', 'postgres', 'redis'];
+
+/** A process's name as `comm` shows it (at most 15 characters) and the group it is counted in. */
+const BY_COMM: Record<string, CpuGroup> = {
+  'beam.smp': 'rabbitmq',
+  postgres: 'postgres',
+  'redis-server': 'redis',
+};
+
+/** CPU ticks (user + system) of each process of each group, keyed by pid and start time. */
+export type CpuSnapshot = Record<CpuGroup, Map<string, number>>;
+
+let ticksPerSecond: number | undefined;
+
+/** CLK_TCK: the unit of /proc/<pid>/stat's times; 100 on practically every Linux. */
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    } catch {
+      ticksPerSecond = 100;
+    }
+    if (!Number.isFinite(ticksPerSecond) || ticksPerSecond <= 0) ticksPerSecond = 100;
+  }
+  return ticksPerSecond;
+}
+
+const readText = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // gone since the directory was listed, or not Linux
+  }
+};
+
+/**
+ * utime + stime of one process (all its threads), and its start time, which together with the
+ * pid tells a process from a later one that reuses the pid.
+ */
+function readCpu(pid: number): { key: string; ticks: number } | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // Field 2 is the command in parentheses and may contain spaces and ')': split after the last.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime, stime and starttime are fields 14, 15 and 22.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return { key: `${pid}@${fields[19]}`, ticks: utime + stime };
+}
+
+/**
+ * Every measured process's CPU ticks now. The servers' pids are looked up again each time:
+ * PostgreSQL starts and ends backends, and a process found later counts from its start.
+ */
+export function cpuSnapshot(generatorPid: number | undefined): CpuSnapshot {
+  const snapshot = Object.fromEntries(
+    CPU_GROUPS.map((group) => [group, new Map<string, number>()]),
+  ) as CpuSnapshot;
+  const add = (group: CpuGroup, pid: number) => {
+    const cpu = readCpu(pid);
+    if (cpu) snapshot[group].set(cpu.key, cpu.ticks);
+  };
+  add('chat', process.pid);
+  if (generatorPid !== undefined) add('generator', generatorPid);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return snapshot;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const group = BY_COMM[readText(`/proc/${entry}/comm`)?.trim() ?? ''];
+    if (group) add(group, Number(entry));
+  }
+  return snapshot;
+}
+
+/**
+ * CPU milliseconds each group used between two snapshots. A process that ended in between is
+ * missing from `end` and its share is not counted (PostgreSQL backends of the bench's pool
+ * stay for the whole run, so this is rare).
+ */
+export function cpuMsBetween(start: CpuSnapshot, end: CpuSnapshot): Record<CpuGroup, number> {
+  const msPerTick = 1000 / clockTicks();
+  const used = {} as Record<CpuGroup, number>;
+  for (const group of CPU_GROUPS) {
+    let ticks = 0;
+    for (const [key, value] of end[group]) ticks += value - (start[group].get(key) ?? 0);
+    used[group] = ticks * msPerTick;
+  }
+  return used;
+}
+
+/** Resident set size of a process in MB (VmRSS of /proc/<pid>/status), 0 if unknown. */
+export function rssMb(pid: number = process.pid): number {
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readText(`/proc/${pid}/status`) ?? '')?.[1];
+  return kb ? Math.round((Number(kb) / 1024) * 10) / 10 : 0;
+}
