@@ -14,6 +14,12 @@ export const sendMessageCommandV1Schema = z.object({
   /** Given by the client, or made up by the edge, so a redelivered command stores one message. */
   clientMessageId: clientMessageIdSchema,
   acceptedAt: z.iso.datetime(),
+  /**
+   * When the edge stops waiting for the outcome. A command still unstored by then is refused
+   * (TIMEOUT) instead of stored, so a sender who was told "timed out" never sees the message
+   * appear later, behind what it sent since. Absent from older edges: no deadline.
+   */
+  expiresAt: z.iso.datetime().optional(),
   correlationId: z.string().max(100),
 });
 export type SendMessageCommandV1 = z.infer<typeof sendMessageCommandV1Schema>;

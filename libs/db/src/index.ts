@@ -24,9 +24,11 @@ export {
 } from './repositories/conversation-repository';
 export {
   createBookingStore,
+  pairKey,
   type BookingEventInput,
   type BookingStore,
   type EntitlementPolicy,
+  type PairStatus,
 } from './repositories/booking-repository';
 export {
   createOutboxStore,

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createBookingStore, type BookingEventInput, type BookingStore, type Db } from '@chat/db';
+import {
+  createBookingStore,
+  pairKey,
+  type BookingEventInput,
+  type BookingStore,
+  type Db,
+} from '@chat/db';
 import { newUserId, openTestDb } from './fixtures';
 
 describe('booking store', () => {
@@ -241,6 +247,38 @@ describe('booking store', () => {
       expect(await bookings.hasEntitlement(studentId, tutorId, policy, daysAfterEnd(30))).toBe(
         true,
       );
+    });
+  });
+
+  it('when many pairs are asked at once, then each gets whether it is entitled and whether it is known, in either order of its users', async () => {
+    const confirmed = newBooking();
+    const cancelled = newBooking();
+    const stranger = newUserId();
+    await bookings.applyBookingEvent(confirmed.event('confirmed'));
+    await bookings.applyBookingEvent(cancelled.event('cancelled'));
+
+    const statuses = await bookings.pairStatuses(
+      [
+        [confirmed.tutorId, confirmed.studentId],
+        [cancelled.studentId, cancelled.tutorId],
+        [confirmed.studentId, stranger],
+        [confirmed.studentId, confirmed.tutorId],
+      ],
+      CONFIRMED,
+    );
+
+    expect(statuses.size).toBe(3);
+    expect(statuses.get(pairKey(confirmed.studentId, confirmed.tutorId))).toEqual({
+      entitled: true,
+      known: true,
+    });
+    expect(statuses.get(pairKey(cancelled.tutorId, cancelled.studentId))).toEqual({
+      entitled: false,
+      known: true,
+    });
+    expect(statuses.get(pairKey(stranger, confirmed.studentId))).toEqual({
+      entitled: false,
+      known: false,
     });
   });
 });

@@ -294,4 +294,82 @@ describe('message store', () => {
     ]);
     expect(await messages.listMessagesByIds([])).toEqual([]);
   });
+
+  describe('a batch', () => {
+    const input = (
+      from: string,
+      to: string,
+      body: string,
+      clientMessageId: string = randomUUID(),
+    ) => ({
+      conversationId: canonicalConversationId(from, to),
+      senderId: from,
+      receiverId: to,
+      body,
+      clientMessageId,
+    });
+
+    it('when a batch mixes two conversations and both directions, then each conversation gets consecutive seqs in batch order and unread counts per receiver', async () => {
+      const { a, b, conversationId } = newPair();
+      const other = newPair();
+      await send(a, b, conversationId, 'before');
+
+      const results = await messages.storeMessages([
+        input(a, b, 'one'),
+        input(other.a, other.b, 'x1'),
+        input(b, a, 'two'),
+        input(a, b, 'three'),
+        input(other.a, other.b, 'x2'),
+      ]);
+
+      expect(results.map((r) => [r.message.body, r.message.seq, r.created])).toEqual([
+        ['one', 2, true],
+        ['x1', 1, true],
+        ['two', 3, true],
+        ['three', 4, true],
+        ['x2', 2, true],
+      ]);
+      expect(await conversationRow(conversationId)).toMatchObject({
+        last_seq: '4',
+        last_message: 'three',
+        last_message_id: results[3]!.message.id,
+      });
+      expect(await unreadOf(conversationId, b)).toBe(3);
+      expect(await unreadOf(conversationId, a)).toBe(1);
+      expect(await unreadOf(other.conversationId, other.b)).toBe(2);
+      const stored = await messages.listMessages(conversationId, { limit: 10, afterSeq: 0 });
+      expect(stored.map((m) => m.body)).toEqual(['before', 'one', 'two', 'three']);
+    });
+
+    it('when a batch repeats a stored clientMessageId and one of its own, then each is stored once and the repeats answer the stored message, not created', async () => {
+      const { a, b, conversationId } = newPair();
+      const first = await send(a, b, conversationId, 'stored before', 'k-old');
+
+      const results = await messages.storeMessages([
+        input(a, b, 'again', 'k-old'),
+        input(a, b, 'new', 'k-new'),
+        input(a, b, 'new repeated', 'k-new'),
+      ]);
+
+      expect(results.map((r) => [r.message.body, r.message.seq, r.created])).toEqual([
+        ['stored before', 1, false],
+        ['new', 2, true],
+        ['new', 2, false],
+      ]);
+      expect(results[0]!.message.id).toBe(first.message.id);
+      expect(await unreadOf(conversationId, b)).toBe(2);
+      expect((await conversationRow(conversationId))?.last_seq).toBe('2');
+    });
+
+    it('when one input is not a canonical conversation, then the batch is refused and nothing is stored', async () => {
+      const { a, b, conversationId } = newPair();
+      await expect(
+        messages.storeMessages([
+          input(a, b, 'fine'),
+          { ...input(a, b, 'forged'), conversationId: `${a}_x` },
+        ]),
+      ).rejects.toMatchObject({ code: 'INVALID_CONVERSATION' });
+      expect(await conversationRow(conversationId)).toBeUndefined();
+    });
+  });
 });

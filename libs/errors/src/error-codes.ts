@@ -26,6 +26,16 @@ export const ERROR_CODES = {
     message: 'The booking check is unavailable, try again shortly',
   },
   RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests, slow down' },
+  OVERLOADED: {
+    status: 503,
+    retryable: true,
+    message: 'The chat is busy; send again in a moment',
+  },
+  CLIENT_MESSAGE_ID_REUSED: {
+    status: 409,
+    retryable: false,
+    message: 'This clientMessageId was already used for another message; use a new one',
+  },
   UNAVAILABLE: { status: 503, retryable: true, message: 'The service is temporarily unavailable' },
   TIMEOUT: { status: 504, retryable: true, message: 'The request timed out' },
   INTERNAL: { status: 500, retryable: true, message: 'Internal error' },

@@ -1,5 +1,5 @@
 import type { BookingSummary } from '@chat/contracts';
-import type { EntitlementPolicy } from '@chat/db';
+import { pairKey, type EntitlementPolicy, type PairStatus } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { BookingServiceClient } from './booking-service-client';
@@ -11,15 +11,23 @@ export interface BookingLookup {
     policy: EntitlementPolicy,
     now?: Date,
   ): Promise<boolean>;
-  knowsPair(userA: string, userB: string): Promise<boolean>;
+  pairStatuses(
+    pairs: Iterable<readonly [string, string]>,
+    policy: EntitlementPolicy,
+    now?: Date,
+  ): Promise<Map<string, PairStatus>>;
 }
 
 export interface EntitlementChecker {
   /**
-   * Resolves when the two users may chat; throws BOOKING_REQUIRED when they may not, and
-   * BOOKING_CHECK_UNAVAILABLE (retryable) when the answer depends on the booking service and
-   * it cannot give one.
+   * The verdict for each pair, keyed by `pairKey`: undefined when the two users may chat, else
+   * BOOKING_REQUIRED, or BOOKING_CHECK_UNAVAILABLE (retryable) when the answer depends on the
+   * booking service and it cannot give one. One query for all pairs of a batch.
    */
+  checkPairs(
+    pairs: Iterable<readonly [string, string]>,
+  ): Promise<Map<string, AppError | undefined>>;
+  /** checkPairs for one pair: resolves when they may chat, throws the refusal otherwise. */
   assertCanChat(userA: string, userB: string): Promise<void>;
 }
 
@@ -47,18 +55,54 @@ export function createEntitlementChecker(deps: {
     allowedStatuses: deps.allowedStatuses,
     completedGraceDays: deps.completedGraceDays ?? 0,
   };
-  return {
-    async assertCanChat(userA, userB) {
-      const at = now();
-      if (await deps.bookings.hasEntitlement(userA, userB, policy, at)) return;
-      if (!deps.bookingService || (await deps.bookings.knowsPair(userA, userB))) {
-        throw new AppError('BOOKING_REQUIRED');
-      }
-      const bookings = await deps.bookingService.findBookings(userA, userB);
+
+  /** Asks the booking service about a pair the projection has never seen. */
+  async function askBookingService(
+    service: Pick<BookingServiceClient, 'findBookings'>,
+    userA: string,
+    userB: string,
+    at: Date,
+  ): Promise<AppError | undefined> {
+    try {
+      const bookings = await service.findBookings(userA, userB);
       if (!bookings.some((booking) => bookingEntitles(booking, policy, at))) {
-        throw new AppError('BOOKING_REQUIRED');
+        return new AppError('BOOKING_REQUIRED');
       }
       log?.debug({ bookings: bookings.length }, 'pair entitled by the booking service');
+      return undefined;
+    } catch (error) {
+      if (error instanceof AppError) return error;
+      throw error;
+    }
+  }
+
+  async function checkPairs(
+    pairs: Iterable<readonly [string, string]>,
+  ): Promise<Map<string, AppError | undefined>> {
+    const at = now();
+    const asked = new Map<string, readonly [string, string]>();
+    for (const pair of pairs) asked.set(pairKey(pair[0], pair[1]), pair);
+    const statuses = await deps.bookings.pairStatuses(asked.values(), policy, at);
+    const verdicts = new Map<string, AppError | undefined>();
+    await Promise.all(
+      [...asked].map(async ([key, [userA, userB]]) => {
+        const status = statuses.get(key);
+        if (status?.entitled) verdicts.set(key, undefined);
+        else if (!deps.bookingService || status?.known) {
+          verdicts.set(key, new AppError('BOOKING_REQUIRED'));
+        } else {
+          verdicts.set(key, await askBookingService(deps.bookingService, userA, userB, at));
+        }
+      }),
+    );
+    return verdicts;
+  }
+
+  return {
+    checkPairs,
+    async assertCanChat(userA, userB) {
+      const refusal = (await checkPairs([[userA, userB]])).get(pairKey(userA, userB));
+      if (refusal) throw refusal;
     },
   };
 }

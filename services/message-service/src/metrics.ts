@@ -18,6 +18,10 @@ export interface MessageMetrics {
   /** Starts timing one send command; call the result once with how it ended. */
   startCommandTimer(): (outcome: CommandOutcome) => void;
   bookingEvent(outcome: BookingEventOutcome): void;
+  /** A batch of send commands began, with this many commands. */
+  sendBatch(size: number): void;
+  /** A batch's booking check or store failed for want of the database and waits to try again. */
+  storeRetried(): void;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -56,6 +60,17 @@ export function createMessageMetrics(
     labelNames: ['outcome'] as const,
     registers,
   });
+  const batchSize = new Histogram({
+    name: 'chat_send_batch_size',
+    help: 'Send commands checked and stored together in one batch',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers,
+  });
+  const storeRetries = new Counter({
+    name: 'chat_send_store_retries_total',
+    help: 'Times a batch of send commands waited for the database and tried again (commands stay queued meanwhile)',
+    registers,
+  });
   const readBreaker = options.bookingBreakerState;
   if (readBreaker) {
     new Gauge({
@@ -78,5 +93,7 @@ export function createMessageMetrics(
       };
     },
     bookingEvent: (outcome) => bookingEvents.inc({ outcome }),
+    sendBatch: (size) => batchSize.observe(size),
+    storeRetried: () => storeRetries.inc(),
   };
 }

@@ -1,100 +1,127 @@
-import { PoisonMessageError, type ChatPublisher, type MessageHandler } from '@chat/broker';
+import {
+  PoisonMessageError,
+  type ChatPublisher,
+  type MessageHandler,
+  type ReceivedMessage,
+} from '@chat/broker';
 import {
   checkSendRules,
   delivery,
   sendMessageCommandV1Schema,
   toChatMessage,
-  type MessageRecord,
   type SendMessageCommandV1,
 } from '@chat/contracts';
-import { isRetryableDatabaseError } from '@chat/db';
-import { isAppError } from '@chat/errors';
+import {
+  isRetryableDatabaseError,
+  pairKey,
+  type NewMessage,
+  type StoreMessageResult,
+} from '@chat/db';
+import { AppError, isAppError } from '@chat/errors';
 import { createMetricsRegistry, type Logger } from '@chat/observability';
 import type { EntitlementChecker } from './entitlements';
-import { createKeyedSerializer } from './keyed-serializer';
-import { retryTransient } from './retry';
 import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
+import { createMicroBatcher } from './micro-batcher';
+import { createSendDeadlines } from './send-deadlines';
 
 export interface MessageStorePort {
-  storeMessage(input: {
-    conversationId: string;
-    senderId: string;
-    receiverId: string;
-    body: string;
-    clientMessageId: string;
-  }): Promise<{ message: MessageRecord; created: boolean }>;
+  storeMessages(inputs: readonly NewMessage[]): Promise<StoreMessageResult[]>;
 }
 
 export interface SendMessageHandlerDeps {
   messages: MessageStorePort;
-  entitlements: EntitlementChecker;
+  entitlements: Pick<EntitlementChecker, 'checkPairs'>;
   publisher: ChatPublisher;
   messageMaxLength: number;
-  /** Which store failures are retried in place; default: database unavailable, deadlock, serialization. */
+  /** Most commands checked and stored together; default 200. */
+  maxBatch?: number;
+  /** Which failures pause the batch and try again; default: database unavailable, deadlock, serialization, timeout. */
   isRetryable?: (error: unknown) => boolean;
-  /** Waits between those retries; default 100, 250, 500, 1000, 2000 ms. */
+  /** Waits between those attempts; the last one repeats for as long as the failure lasts. Default 100, 250, 500, 1000 ms. */
   retryDelaysMs?: readonly number[];
   /** Default: metrics on a registry of their own. */
   metrics?: MessageMetrics;
   logger: Logger;
+  now?: () => number;
 }
 
+/** A command that passed the checks every command gets, waiting for its booking check and store. */
+interface Candidate {
+  index: number;
+  command: SendMessageCommandV1;
+  body: string;
+  redelivered: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Handles `chat.send-message.v1` commands. Resolving acks the command, so it resolves only
- * after the message is committed and its deliveries and event are confirmed by the broker;
- * a crash anywhere before that redelivers the command, which finds the stored message by
- * (sender, clientMessageId) and publishes again.
+ * Handles `chat.send-message.v1` commands in batches: every command that arrives while a batch
+ * is being stored joins the next one, which is checked against the bookings in one query and
+ * stored in one statement. Batches run one at a time, in arrival order, so each conversation's
+ * messages are stored in the order their partition queue holds them.
+ *
+ * A command's promise resolves — and the consumer acks it — only after its message is committed
+ * and its deliveries and event are confirmed by the broker; a crash before that redelivers the
+ * command, which finds the stored message by (sender, clientMessageId) and publishes again.
+ *
+ * While the database is unavailable the batch waits and tries again (backoff up to a second),
+ * keeping its commands — and those queued behind it — in order instead of handing them back to
+ * the broker or parking them. A command whose edge stopped waiting (`expiresAt`) is refused
+ * with TIMEOUT rather than stored late, and so is every command of the same sender and
+ * conversation accepted before that refusal: a sender is never told "timed out" about a message
+ * that is then stored behind later ones.
  */
 export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageHandler {
   const log = deps.logger.child({ module: 'message:send' });
-  const serializer = createKeyedSerializer();
   const metrics =
     deps.metrics ??
     createMessageMetrics(createMetricsRegistry('message-service', { defaultMetrics: false }));
+  const isRetryable = deps.isRetryable ?? isRetryableDatabaseError;
+  const retryDelaysMs = deps.retryDelaysMs ?? [100, 250, 500, 1000];
+  const now = deps.now ?? Date.now;
+  const deadlines = createSendDeadlines(now);
 
-  /**
-   * Stores the message and starts its publishes. It resolves once they are *issued*, in seq
-   * order on one channel, not confirmed: the next message of the conversation can be stored
-   * while the broker confirms this one.
-   */
-  async function handle(
-    command: SendMessageCommandV1,
-    redelivered: boolean,
-  ): Promise<{ confirmed: Promise<unknown>; outcome: CommandOutcome }> {
-    const { senderId, receiverId, conversationId, clientMessageId, correlationId } = command;
-    let body: string;
-    try {
-      body = checkSendRules(command, deps.messageMaxLength);
-      await deps.entitlements.assertCanChat(senderId, receiverId);
-    } catch (error) {
-      if (!isAppError(error)) throw error;
-      log.info({ correlationId, conversationId, code: error.code }, 'send refused');
-      metrics.sendRefused(error.code);
-      const rejection = deps.publisher.deliver(
+  /** Publishes the refusal to the sender's edge; resolves once the broker confirmed it. */
+  function refuse(command: SendMessageCommandV1, error: AppError): Promise<CommandOutcome> {
+    const { senderId, clientMessageId, conversationId, correlationId } = command;
+    log.info({ correlationId, conversationId, code: error.code }, 'send refused');
+    metrics.sendRefused(error.code);
+    return deps.publisher
+      .deliver(
         delivery(
           senderId,
           'send-rejected',
           { clientMessageId, conversationId, code: error.code, message: error.message },
           correlationId,
         ),
-      );
-      return { confirmed: rejection, outcome: 'refused' };
-    }
+      )
+      .then(() => 'refused');
+  }
 
-    const { message, created } = await retryTransient(
-      () =>
-        deps.messages.storeMessage({ conversationId, senderId, receiverId, body, clientMessageId }),
-      deps.isRetryable ?? isRetryableDatabaseError,
-      deps.retryDelaysMs,
-    );
+  /** The stored message to its sender and receiver, and its domain event. */
+  function announce(
+    candidate: Candidate,
+    { message, created }: StoreMessageResult,
+    publishAll: boolean,
+  ): Promise<CommandOutcome> {
+    const { command } = candidate;
+    const { senderId, receiverId, conversationId, correlationId } = command;
+    if (
+      !created &&
+      (message.body !== candidate.body || message.conversationId !== conversationId)
+    ) {
+      return refuse(command, new AppError('CLIENT_MESSAGE_ID_REUSED'));
+    }
     metrics.messageStored(created);
     const chatMessage = toChatMessage(message);
     const publishes = [
       deps.publisher.deliver(delivery(senderId, 'message-sent', chatMessage, correlationId)),
     ];
-    // A client re-sending a clientMessageId only needs its confirmation; a redelivered command
-    // may have died before its deliveries were confirmed, so it publishes everything again.
-    if (created || redelivered) {
+    // A client re-sending a clientMessageId only needs its confirmation; a redelivered command,
+    // or one whose first store attempt may have committed unseen, may have died before its
+    // deliveries were confirmed, so it publishes everything again (receivers dedupe by id).
+    if (created || publishAll) {
       publishes.push(
         deps.publisher.deliver(delivery(receiverId, 'new-message', chatMessage, correlationId)),
         deps.publisher.emitEvent(
@@ -112,25 +139,135 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
         ),
       );
     }
-    log.debug({ correlationId, conversationId, seq: message.seq, created }, 'message stored');
-    return { confirmed: Promise.all(publishes), outcome: 'stored' };
+    return Promise.all(publishes).then(() => 'stored');
   }
+
+  /**
+   * One attempt at the candidates still waiting: refuses the expired, checks bookings, stores
+   * the entitled. Whatever it settles is removed from `waiting`; a retryable failure leaves the
+   * rest for the next attempt.
+   */
+  async function attempt(
+    waiting: Candidate[],
+    results: Promise<CommandOutcome>[],
+    storeRetried: boolean,
+  ): Promise<Candidate[]> {
+    const live: Candidate[] = [];
+    for (const candidate of waiting) {
+      const expired = deadlines.expire(candidate.command);
+      if (expired) results[candidate.index] = refuse(candidate.command, expired);
+      else live.push(candidate);
+    }
+    if (live.length === 0) return [];
+    const verdicts = await deps.entitlements.checkPairs(
+      live.map(({ command }) => [command.senderId, command.receiverId] as const),
+    );
+    const entitled: Candidate[] = [];
+    for (const candidate of live) {
+      const { senderId, receiverId } = candidate.command;
+      const refusal = verdicts.get(pairKey(senderId, receiverId));
+      if (refusal) results[candidate.index] = refuse(candidate.command, refusal);
+      else entitled.push(candidate);
+    }
+    if (entitled.length === 0) return [];
+    const stored = await storeEach(entitled, results);
+    stored.forEach(([candidate, result]) => {
+      results[candidate.index] = announce(candidate, result, candidate.redelivered || storeRetried);
+    });
+    log.debug({ stored: stored.length }, 'batch stored');
+    return [];
+  }
+
+  /**
+   * Stores the batch in one statement. When that fails for a reason that is not the database's
+   * availability, each message is stored on its own so that one bad message fails alone.
+   */
+  async function storeEach(
+    candidates: Candidate[],
+    results: Promise<CommandOutcome>[],
+  ): Promise<[Candidate, StoreMessageResult][]> {
+    const inputOf = ({ command, body }: Candidate): NewMessage => ({
+      conversationId: command.conversationId,
+      senderId: command.senderId,
+      receiverId: command.receiverId,
+      body,
+      clientMessageId: command.clientMessageId,
+    });
+    try {
+      const stored = await deps.messages.storeMessages(candidates.map(inputOf));
+      return candidates.map((candidate, index) => [candidate, stored[index]!]);
+    } catch (error) {
+      if (isRetryable(error) || candidates.length === 1) throw error;
+      log.warn({ err: error, size: candidates.length }, 'batch store failed, storing one by one');
+    }
+    const stored: [Candidate, StoreMessageResult][] = [];
+    for (const candidate of candidates) {
+      try {
+        const [result] = await deps.messages.storeMessages([inputOf(candidate)]);
+        stored.push([candidate, result!]);
+      } catch (error) {
+        if (isRetryable(error)) throw error;
+        results[candidate.index] = Promise.reject(error);
+      }
+    }
+    return stored;
+  }
+
+  async function runBatch(batch: ReceivedMessage[]): Promise<Promise<CommandOutcome>[]> {
+    metrics.sendBatch(batch.length);
+    const results: Promise<CommandOutcome>[] = new Array<Promise<CommandOutcome>>(batch.length);
+    let waiting: Candidate[] = [];
+    batch.forEach((received, index) => {
+      const parsed = sendMessageCommandV1Schema.safeParse(received.json());
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        results[index] = Promise.reject(
+          new PoisonMessageError(
+            `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
+          ),
+        );
+        return;
+      }
+      const command = parsed.data;
+      try {
+        const body = checkSendRules(command, deps.messageMaxLength);
+        waiting.push({ index, command, body, redelivered: received.redelivered });
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        results[index] = refuse(command, error);
+      }
+    });
+
+    for (let failures = 0; waiting.length > 0; failures++) {
+      try {
+        waiting = await attempt(waiting, results, failures > 0);
+      } catch (error) {
+        if (!isRetryable(error)) {
+          for (const { index } of waiting) results[index] = Promise.reject(error);
+          break;
+        }
+        const delay = retryDelaysMs[Math.min(failures, retryDelaysMs.length - 1)] ?? 1000;
+        log.warn(
+          { err: error, waiting: waiting.length, attempt: failures + 1, delayMs: delay },
+          'database unavailable, holding the batch and trying again',
+        );
+        metrics.storeRetried();
+        await sleep(delay);
+      }
+    }
+    // Settled later by the consumer; mark them handled now so none counts as unhandled meanwhile.
+    for (const result of results) result.catch(() => undefined);
+    return results;
+  }
+
+  const batcher = createMicroBatcher<ReceivedMessage, CommandOutcome>(runBatch, {
+    maxBatch: deps.maxBatch ?? 200,
+  });
 
   return async (received) => {
     const done = metrics.startCommandTimer();
     try {
-      const parsed = sendMessageCommandV1Schema.safeParse(received.json());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new PoisonMessageError(
-          `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
-        );
-      }
-      const { confirmed, outcome } = await serializer.run(parsed.data.conversationId, () =>
-        handle(parsed.data, received.redelivered),
-      );
-      await confirmed;
-      done(outcome);
+      done(await batcher.submit(received));
     } catch (error) {
       done('failed');
       throw error;

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatPublisher, ReceivedMessage } from '@chat/broker';
-import type { MessageRecord, SendMessageCommandV1 } from '@chat/contracts';
+import type { DeliveryV1, MessageRecord, SendMessageCommandV1 } from '@chat/contracts';
+import type { NewMessage } from '@chat/db';
 import { createLogger } from '@chat/observability';
 import { createSendMessageHandler, type MessageStorePort } from '../src/send-message-handler';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-const command = (message: string): SendMessageCommandV1 => ({
+const command = (
+  message: string,
+  extra: Partial<SendMessageCommandV1> = {},
+): SendMessageCommandV1 => ({
   type: 'chat.send-message.v1',
   conversationId: 'a_b',
   senderId: 'a',
@@ -15,73 +19,163 @@ const command = (message: string): SendMessageCommandV1 => ({
   clientMessageId: randomUUID(),
   acceptedAt: new Date().toISOString(),
   correlationId: randomUUID(),
+  ...extra,
 });
 
 const received = (body: SendMessageCommandV1) =>
   ({ json: () => body, redelivered: false, headers: {} }) as unknown as ReceivedMessage;
 
-/** A store that keeps bodies in call order and fails the first calls with `failures`. */
-function createStore(failures: unknown[]) {
+const unavailable = () =>
+  Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+
+/**
+ * A store that keeps bodies in call order, records each call's batch, and fails calls while
+ * `failures` has entries (an entry may also fail only batches holding a body).
+ */
+function createStore(failures: (Error | { body: string; error: Error })[] = []) {
   const stored: string[] = [];
+  const calls: string[][] = [];
   const store: MessageStorePort = {
-    async storeMessage(input) {
-      const failure = failures.shift();
-      if (failure) throw failure;
-      stored.push(input.body);
-      const message: MessageRecord = {
-        ...input,
-        id: randomUUID(),
-        seq: stored.length,
-        createdAt: new Date(),
-        editedAt: null,
-        read: false,
-      };
-      return { message, created: true };
+    async storeMessages(inputs: readonly NewMessage[]) {
+      calls.push(inputs.map((input) => input.body));
+      const failure = failures[0];
+      if (failure instanceof Error) {
+        failures.shift();
+        throw failure;
+      }
+      if (failure && inputs.some((input) => input.body === failure.body)) throw failure.error;
+      return inputs.map((input) => {
+        stored.push(input.body);
+        const message: MessageRecord = {
+          ...input,
+          id: randomUUID(),
+          seq: stored.length,
+          createdAt: new Date(),
+          editedAt: null,
+          read: false,
+        };
+        return { message, created: true };
+      });
     },
   };
-  return { store, stored };
+  return { store, stored, calls };
 }
 
-const publisher: ChatPublisher = {
-  deliver: async () => undefined,
-  emitEvent: async () => undefined,
-};
+function recordingPublisher() {
+  const deliveries: DeliveryV1[] = [];
+  const publisher: ChatPublisher = {
+    deliver: async (delivery) => {
+      deliveries.push(delivery);
+    },
+    emitEvent: async () => undefined,
+  };
+  const rejected = () =>
+    deliveries.flatMap((d) => (d.event === 'send-rejected' ? [d.payload.code] : []));
+  return { publisher, deliveries, rejected };
+}
 
-const handlerWith = (store: MessageStorePort) =>
+const handlerWith = (store: MessageStorePort, publisher = recordingPublisher().publisher) =>
   createSendMessageHandler({
     messages: store,
-    entitlements: { assertCanChat: async () => undefined },
+    entitlements: { checkPairs: async () => new Map() },
     publisher,
     messageMaxLength: 100,
-    retryDelaysMs: [5, 5, 5],
+    retryDelaysMs: [5, 5, 10],
     logger,
   });
 
-describe('send command handling under database trouble', () => {
-  it('when the database is briefly unavailable, then the message is retried in its turn and the next one waits behind it', async () => {
-    const unavailable = Object.assign(new Error('terminating connection'), { code: '57P01' });
-    const { store, stored } = createStore([unavailable, unavailable]);
+describe('send command handling', () => {
+  it('when commands arrive together, then they are stored in one batch, in arrival order', async () => {
+    const { store, stored, calls } = createStore();
     const handle = handlerWith(store);
+    await Promise.all(['one', 'two', 'three'].map((body) => handle(received(command(body)))));
+    expect(calls).toEqual([['one', 'two', 'three']]);
+    expect(stored).toEqual(['one', 'two', 'three']);
+  });
+
+  it('when the database is unavailable for a while, then the batch waits and is stored in order once it is back, nothing refused', async () => {
+    const { store, stored } = createStore([
+      unavailable(),
+      unavailable(),
+      unavailable(),
+      unavailable(),
+    ]);
+    const { publisher, rejected } = recordingPublisher();
+    const handle = handlerWith(store, publisher);
     await Promise.all([handle(received(command('first'))), handle(received(command('second')))]);
     expect(stored).toEqual(['first', 'second']);
+    expect(rejected()).toEqual([]);
   });
 
-  it('when a store fails for another reason, then that command fails at once and the next one still goes through', async () => {
-    const { store, stored } = createStore([new Error('check constraint violated')]);
-    const handle = handlerWith(store);
-    const [first, second] = await Promise.allSettled([
-      handle(received(command('first'))),
-      handle(received(command('second'))),
+  it('when a store fails for another reason, then that command fails alone and the others of its batch are stored', async () => {
+    const { store, stored } = createStore([
+      { body: 'bad', error: new Error('check constraint violated') },
     ]);
-    expect(first.status).toBe('rejected');
-    expect(second.status).toBe('fulfilled');
-    expect(stored).toEqual(['second']);
+    const handle = handlerWith(store);
+    const settled = await Promise.allSettled(
+      ['first', 'bad', 'last'].map((body) => handle(received(command(body)))),
+    );
+    expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(stored).toEqual(['first', 'last']);
   });
 
-  it('when the database stays away longer than the retries, then the command fails and goes back to the broker', async () => {
-    const unavailable = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const { store, stored } = createStore([unavailable, unavailable, unavailable, unavailable]);
-    await expect(handlerWith(store)(received(command('late')))).rejects.toThrow('ECONNREFUSED');
-    expect(stored).toEqual([]);
+  it('when a command is past its deadline, then it is refused with TIMEOUT, and so is every later command its sender had in flight in that conversation, but not one sent after the refusal', async () => {
+    const { store, stored } = createStore();
+    const { publisher, rejected } = recordingPublisher();
+    const handle = handlerWith(store, publisher);
+    const accepted = new Date(Date.now() - 5000).toISOString();
+    const late = command('late', {
+      acceptedAt: accepted,
+      expiresAt: new Date(Date.now() - 1).toISOString(),
+    });
+    const inFlight = command('in flight', { acceptedAt: accepted });
+    const otherConversation = command('elsewhere', {
+      conversationId: 'a_c',
+      receiverId: 'c',
+      acceptedAt: accepted,
+    });
+    await Promise.all([late, inFlight, otherConversation].map((c) => handle(received(c))));
+    expect(rejected()).toEqual(['TIMEOUT', 'TIMEOUT']);
+    expect(stored).toEqual(['elsewhere']);
+
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await handle(received(command('sent again')));
+    expect(stored).toEqual(['elsewhere', 'sent again']);
+  });
+
+  it('when a clientMessageId comes back with another text, then it is refused and the stored text stays', async () => {
+    const { publisher, rejected } = recordingPublisher();
+    const first = command('original');
+    const store: MessageStorePort = {
+      storeMessages: async (inputs) =>
+        inputs.map((input) => ({
+          message: {
+            ...input,
+            body: 'original',
+            id: randomUUID(),
+            seq: 1,
+            createdAt: new Date(),
+            editedAt: null,
+            read: false,
+          },
+          created: false,
+        })),
+    };
+    const handle = handlerWith(store, publisher);
+    await handle(received({ ...first, message: 'changed' }));
+    await handle(received(first));
+    expect(rejected()).toEqual(['CLIENT_MESSAGE_ID_REUSED']);
+  });
+
+  it('when a command is malformed, then it alone fails as poison', async () => {
+    const { store, stored } = createStore();
+    const handle = handlerWith(store);
+    const [bad, good] = await Promise.allSettled([
+      handle(received({ type: 'chat.send-message.v1' } as SendMessageCommandV1)),
+      handle(received(command('fine'))),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { name: 'PoisonMessageError' } });
+    expect(good.status).toBe('fulfilled');
+    expect(stored).toEqual(['fine']);
   });
 });

@@ -16,6 +16,7 @@ import type { SocketEdgeConfig } from './config';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
 import { redeliverOfflineQueues } from './delivery/offline-redelivery';
+import { createPartitionBacklog } from './delivery/partition-backlog';
 import { createPendingSends } from './delivery/pending-acks';
 import { createUserBindings } from './delivery/user-bindings';
 import { createEdgeMetrics } from './metrics';
@@ -67,6 +68,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     ttlSec: config.offlineQueueTtlSec,
   });
   const pendingSends = createPendingSends(config.sendAckTimeoutMs);
+  const backlog = createPartitionBacklog(config.partitions, config.sendBacklogPerPartition);
   const rateLimit = createRateLimit(redis, {
     name: 'send',
     what: 'messages',
@@ -100,6 +102,8 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       names,
       partitions: config.partitions,
       pendingSends,
+      backlog,
+      sendAckTimeoutMs: config.sendAckTimeoutMs,
       rateLimit,
       messageMaxLength: config.messageMaxLength,
       metrics,

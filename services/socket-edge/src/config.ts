@@ -47,6 +47,11 @@ export const socketEdgeEnv = {
     parse.positiveInt(15_000, 120_000),
     'How long a send-message waits for the stored message before its ack reports TIMEOUT',
   ),
+  sendBacklogPerPartition: envVar(
+    'SEND_BACKLOG_PER_PARTITION',
+    parse.positiveInt(250, 100_000),
+    'Send commands this edge keeps in flight per partition; beyond it sends are refused at once with OVERLOADED (retryable)',
+  ),
   offlineQueueCap: envVar(
     'OFFLINE_QUEUE_CAP',
     parse.positiveInt(500, 100_000),

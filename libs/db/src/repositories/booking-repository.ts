@@ -40,6 +40,15 @@ export interface BookingStore {
   /** Whether the projection holds any booking of the two users, in whatever status. */
   knowsPair(userA: string, userB: string): Promise<boolean>;
   /**
+   * hasEntitlement and knowsPair for many pairs in one query (message-service checks a whole
+   * batch of sends at once). Keyed by `pairKey(userA, userB)`; every pair asked has an entry.
+   */
+  pairStatuses(
+    pairs: Iterable<readonly [string, string]>,
+    policy: readonly string[] | EntitlementPolicy,
+    now?: Date,
+  ): Promise<Map<string, PairStatus>>;
+  /**
    * Upserts the booking's projection. `applied` is false when the stored state is newer: an
    * event older than the stored occurred_at, an event without occurredAt over a stored one, or a
    * duplicate of the stored event. Events with the same occurredAt converge on the later status
@@ -78,42 +87,88 @@ const APPLY_EVENT = `
 
 const STATUS_ORDER = ['pending', 'confirmed', 'completed', 'cancelled'];
 
+/** Whether a pair may chat under a policy, and whether the projection knows it at all. */
+export interface PairStatus {
+  entitled: boolean;
+  known: boolean;
+}
+
+/**
+ * Every asked pair, with whether any booking of it entitles under the policy: one of the allowed
+ * statuses and, for a completed booking when there are grace days, not yet past them (measured
+ * from its end time, or else from the event that completed it).
+ */
+const PAIR_STATUSES = `
+  select p.low, p.high,
+    count(b.booking_id) > 0 as known,
+    coalesce(bool_or(
+      b.status = any(?::text[])
+      and not (
+        b.status = 'completed' and ?::int > 0
+        and coalesce(b.end_time, b.occurred_at, b.updated_at) + make_interval(days => ?::int)
+          <= ?::timestamptz
+      )
+    ), false) as entitled
+  from unnest(?::text[], ?::text[]) as p (low, high)
+  left join booking_entitlements b on b.user_low = p.low and b.user_high = p.high
+  group by p.low, p.high`;
+
+/** The key of an unordered pair of users in pairStatuses' answer. */
+export function pairKey(userA: string, userB: string): string {
+  const [low, high] = orderedPair(userA, userB);
+  return `${low}\u0000${high}`;
+}
+
 export function createBookingStore(knex: Knex): BookingStore {
-  async function hasEntitlement(
-    userA: string,
-    userB: string,
+  async function pairStatuses(
+    pairs: Iterable<readonly [string, string]>,
     policy: readonly string[] | EntitlementPolicy,
     now: Date = new Date(),
-  ): Promise<boolean> {
+  ): Promise<Map<string, PairStatus>> {
     const { allowedStatuses, completedGraceDays = 0 } = isStatusList(policy)
       ? { allowedStatuses: policy }
       : policy;
-    if (allowedStatuses.length === 0) return false;
-    const [low, high] = orderedPair(userA, userB);
-    const query = knex('booking_entitlements')
-      .where({ user_low: low, user_high: high })
-      .whereIn('status', [...allowedStatuses]);
-    if (completedGraceDays > 0 && allowedStatuses.includes('completed')) {
-      query.whereNot((expired) =>
-        expired
-          .where('status', 'completed')
-          .whereRaw(
-            'coalesce(end_time, occurred_at, updated_at) + make_interval(days => ?) <= ?::timestamptz',
-            [completedGraceDays, now.toISOString()],
-          ),
-      );
+    const lows: string[] = [];
+    const highs: string[] = [];
+    const statuses = new Map<string, PairStatus>();
+    for (const [userA, userB] of pairs) {
+      const key = pairKey(userA, userB);
+      if (statuses.has(key)) continue;
+      statuses.set(key, { entitled: false, known: false });
+      const [low, high] = orderedPair(userA, userB);
+      lows.push(low);
+      highs.push(high);
     }
-    const row = await query.first(knex.raw('1 as entitled'));
-    return row !== undefined;
+    if (lows.length === 0) return statuses;
+    const { rows } = await knex.raw<{ rows: ({ low: string; high: string } & PairStatus)[] }>(
+      PAIR_STATUSES,
+      [
+        [...allowedStatuses],
+        completedGraceDays,
+        completedGraceDays,
+        now.toISOString(),
+        lows,
+        highs,
+      ],
+    );
+    for (const row of rows) {
+      statuses.set(pairKey(row.low, row.high), { entitled: row.entitled, known: row.known });
+    }
+    return statuses;
   }
 
-  async function knowsPair(userA: string, userB: string): Promise<boolean> {
-    const [low, high] = orderedPair(userA, userB);
-    const row = await knex('booking_entitlements')
-      .where({ user_low: low, user_high: high })
-      .first(knex.raw('1 as known'));
-    return row !== undefined;
-  }
+  const statusOf = async (
+    userA: string,
+    userB: string,
+    policy: readonly string[] | EntitlementPolicy,
+    now?: Date,
+  ) => (await pairStatuses([[userA, userB]], policy, now)).get(pairKey(userA, userB))!;
+
+  const hasEntitlement: BookingStore['hasEntitlement'] = async (userA, userB, policy, now) =>
+    (await statusOf(userA, userB, policy, now)).entitled;
+
+  const knowsPair: BookingStore['knowsPair'] = async (userA, userB) =>
+    (await statusOf(userA, userB, [])).known;
 
   async function applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }> {
     const [low, high] = orderedPair(event.studentId, event.tutorId);
@@ -133,7 +188,7 @@ export function createBookingStore(knex: Knex): BookingStore {
     return { applied: rows.length > 0 };
   }
 
-  return withRedactedErrors({ hasEntitlement, knowsPair, applyBookingEvent });
+  return withRedactedErrors({ hasEntitlement, knowsPair, pairStatuses, applyBookingEvent });
 }
 
 function isStatusList(policy: readonly string[] | EntitlementPolicy): policy is readonly string[] {

@@ -49,6 +49,16 @@ export interface MessageStore {
    * Throws AppError INVALID_CONVERSATION when conversationId is not the pair's canonical id.
    */
   storeMessage(input: NewMessage, trx?: Knex.Transaction): Promise<StoreMessageResult>;
+  /**
+   * storeMessage for a batch in one statement, as if stored one after another in array order
+   * (a conversation's messages get consecutive seqs in that order). One result per input, in
+   * input order; a clientMessageId repeated within the batch is stored once, the repeats answer
+   * `created: false` with the stored message.
+   */
+  storeMessages(
+    inputs: readonly NewMessage[],
+    trx?: Knex.Transaction,
+  ): Promise<StoreMessageResult[]>;
   /** The message, or undefined when there is none (or it was deleted). */
   findMessage(id: string): Promise<StoredMessage | undefined>;
   listMessages(conversationId: string, page: MessagePage): Promise<StoredMessage[]>;
@@ -59,22 +69,55 @@ export interface MessageStore {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /*
- * One statement stores a message, so the common case is one round trip and atomic without an
- * explicit transaction:
+ * One statement stores a batch of messages, so the common case is one round trip and atomic
+ * without an explicit transaction:
+ * - `input`: the batch in its order (`ord`); `existing`: those whose (sender, clientMessageId)
+ *   is stored already; `fresh`: the rest, each key once (its first occurrence in the batch).
  * - `allocated`: the conversation row is the per-conversation sequence. The upsert takes its row
- *   lock, so concurrent stores into one conversation queue here and each gets last_seq + 1; a
- *   failed statement undoes the increment with the message, so seqs stay gap-free.
- *   clock_timestamp() is read under that lock, so created_at never goes backwards as seq grows.
+ *   lock, so concurrent stores into one conversation queue here, and each batch adds its count
+ *   to last_seq; its messages take the seqs after the old value in batch order. A failed
+ *   statement undoes the increment with the messages, so seqs stay gap-free. clock_timestamp()
+ *   is read under that lock, so created_at never goes backwards as seq grows. Rows are locked
+ *   in id order, so two batches cannot deadlock on each other.
  * - `members`: both members exist and the receiver's unread count grows. It reads `allocated`,
  *   so it runs after the conversation row is locked — the order markRead locks them in too.
- * - the message itself; a repeated (sender, clientMessageId) fails on its unique key.
+ * - the messages themselves; a concurrent twin (same sender and clientMessageId committed since
+ *   this statement's snapshot) fails the statement on its unique key.
+ * The answer holds the stored rows (`created`) and the rows that existed before (not `created`).
  */
-const STORE_MESSAGE = `
-  with allocated as (
+const STORE_MESSAGES = `
+  with input as (
+    select *
+    from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+      with ordinality as i (id, conversation_id, sender_id, receiver_id, body, client_message_id, ord)
+  ), existing as (
+    select distinct m.id
+    from input i
+    join messages m on m.sender_id = i.sender_id and m.client_message_id = i.client_message_id
+  ), fresh as (
+    select distinct on (i.sender_id, i.client_message_id) i.*
+    from input i
+    where not exists (
+      select 1 from messages m
+      where m.sender_id = i.sender_id and m.client_message_id = i.client_message_id
+    )
+    order by i.sender_id, i.client_message_id, i.ord
+  ), numbered as (
+    select f.*, row_number() over (partition by f.conversation_id order by f.ord) as n
+    from fresh f
+  ), totals as (
+    select conversation_id, count(*) as added,
+      (array_agg(id order by ord desc))[1] as last_id,
+      (array_agg(body order by ord desc))[1] as last_body
+    from fresh
+    group by conversation_id
+  ), allocated as (
     insert into conversations as c (id, last_seq, last_message_id, last_message, last_message_at)
-    values (?, 1, ?, ?, clock_timestamp())
+    select conversation_id, added, last_id, last_body, clock_timestamp()
+    from totals
+    order by conversation_id
     on conflict (id) do update set
-      last_seq = c.last_seq + 1,
+      last_seq = c.last_seq + excluded.last_seq,
       last_message_id = excluded.last_message_id,
       last_message = excluded.last_message,
       last_message_at = greatest(c.last_message_at, clock_timestamp()),
@@ -83,68 +126,98 @@ const STORE_MESSAGE = `
   ), members as (
     insert into conversation_members as cm (conversation_id, user_id, unread_count)
     select allocated.id, member.user_id, member.unread_count
-    from allocated cross join (values (?::text, 0), (?::text, 1)) as member (user_id, unread_count)
+    from allocated
+    join (
+      select conversation_id, user_id, sum(unread)::int as unread_count
+      from (
+        select conversation_id, receiver_id as user_id, 1 as unread from fresh
+        union all
+        select conversation_id, sender_id, 0 from fresh
+      ) as each_member
+      group by conversation_id, user_id
+    ) as member on member.conversation_id = allocated.id
+    order by allocated.id, member.user_id
     on conflict (conversation_id, user_id) do update
       set unread_count = cm.unread_count + excluded.unread_count
       where excluded.unread_count > 0
+  ), inserted as (
+    insert into messages
+      (id, conversation_id, seq, sender_id, receiver_id, body, client_message_id, created_at)
+    select n.id, n.conversation_id, a.last_seq - t.added + n.n, n.sender_id, n.receiver_id,
+      n.body, n.client_message_id, a.last_message_at
+    from numbered n
+    join allocated a on a.id = n.conversation_id
+    join totals t on t.conversation_id = n.conversation_id
+    returning ${MESSAGE_COLUMNS.join(', ')}
   )
-  insert into messages
-    (id, conversation_id, seq, sender_id, receiver_id, body, client_message_id, created_at)
-  select ?, allocated.id, allocated.last_seq, ?, ?, ?, ?, allocated.last_message_at
-  from allocated
-  returning ${MESSAGE_COLUMNS.join(', ')}`;
+  select true as created, false as read, ${MESSAGE_COLUMNS.join(', ')} from inserted
+  union all
+  select false, coalesce(r.last_read_seq >= m.seq, false), ${MESSAGE_COLUMNS.map((c) => `m.${c}`).join(', ')}
+  from existing e
+  join messages m on m.id = e.id
+  left join conversation_members r
+    on r.conversation_id = m.conversation_id and r.user_id = m.receiver_id`;
 
 export function createMessageStore(knex: Knex): MessageStore {
-  const findBySenderClientId = async (db: Knex, senderId: string, clientMessageId: string) =>
-    (await selectMessages(db)
-      .where({ 'm.sender_id': senderId, 'm.client_message_id': clientMessageId })
-      .first()) as MessageRow | undefined;
+  const keyOf = (senderId: string, clientMessageId: string) =>
+    `${senderId}\u0000${clientMessageId}`;
 
-  async function insertMessage(db: Knex, input: NewMessage): Promise<StoredMessage> {
-    const id = randomUUID();
-    const result = await db.raw<{ rows: Omit<MessageRow, 'read'>[] }>(STORE_MESSAGE, [
-      input.conversationId,
-      id,
-      input.body,
-      input.senderId,
-      input.receiverId,
-      id,
-      input.senderId,
-      input.receiverId,
-      input.body,
-      input.clientMessageId,
+  async function insertMessages(
+    db: Knex,
+    inputs: readonly NewMessage[],
+  ): Promise<StoreMessageResult[]> {
+    const ids = inputs.map(() => randomUUID());
+    const { rows } = await db.raw<{ rows: (MessageRow & { created: boolean })[] }>(STORE_MESSAGES, [
+      ids,
+      inputs.map((input) => input.conversationId),
+      inputs.map((input) => input.senderId),
+      inputs.map((input) => input.receiverId),
+      inputs.map((input) => input.body),
+      inputs.map((input) => input.clientMessageId),
     ]);
-    // The receiver's watermark is at most the previous last_seq, so a new message is unread.
-    return toStoredMessage({ ...result.rows[0]!, read: false });
+    const stored = new Map<string, { message: StoredMessage; created: boolean }>();
+    for (const { created, ...row } of rows) {
+      stored.set(keyOf(row.sender_id, row.client_message_id), {
+        message: toStoredMessage(row),
+        created,
+      });
+    }
+    return inputs.map((input, index) => {
+      const found = stored.get(keyOf(input.senderId, input.clientMessageId));
+      if (!found) throw new Error('stored batch is missing a message');
+      // A key repeated within the batch was created by its first occurrence only.
+      return { message: found.message, created: found.created && found.message.id === ids[index] };
+    });
+  }
+
+  async function storeMessages(
+    inputs: readonly NewMessage[],
+    trx?: Knex.Transaction,
+  ): Promise<StoreMessageResult[]> {
+    for (const input of inputs) assertCanonical(input);
+    if (inputs.length === 0) return [];
+    try {
+      // Inside a caller's transaction, a savepoint: a duplicate must not abort the caller's work.
+      return trx
+        ? await trx.transaction((savepoint) => insertMessages(savepoint, inputs))
+        : await insertMessages(knex, inputs);
+    } catch (error) {
+      // A concurrent twin committed between the snapshot and the insert (a client re-sending
+      // through another partition, or a redelivered command racing its first run): the retry
+      // sees it as existing.
+      if (!isUniqueViolation(error, 'messages_sender_client_id_key')) throw error;
+      return trx
+        ? await trx.transaction((savepoint) => insertMessages(savepoint, inputs))
+        : await insertMessages(knex, inputs);
+    }
   }
 
   async function storeMessage(
     input: NewMessage,
     trx?: Knex.Transaction,
   ): Promise<StoreMessageResult> {
-    if (
-      input.senderId === input.receiverId ||
-      input.conversationId !== canonicalConversationId(input.senderId, input.receiverId)
-    ) {
-      throw new AppError('INVALID_CONVERSATION');
-    }
-    try {
-      // Inside a caller's transaction, a savepoint: a duplicate must not abort the caller's work.
-      const message = trx
-        ? await trx.transaction((savepoint) => insertMessage(savepoint, input))
-        : await insertMessage(knex, input);
-      return { message, created: true };
-    } catch (error) {
-      // Stored before — by a client re-sending, a redelivered command or a concurrent twin.
-      if (!isUniqueViolation(error, 'messages_sender_client_id_key')) throw error;
-      const existing = await findBySenderClientId(
-        trx ?? knex,
-        input.senderId,
-        input.clientMessageId,
-      );
-      if (!existing) throw error;
-      return { message: toStoredMessage(existing), created: false };
-    }
+    const [result] = await storeMessages([input], trx);
+    return result!;
   }
 
   async function findMessage(id: string): Promise<StoredMessage | undefined> {
@@ -194,7 +267,22 @@ export function createMessageStore(knex: Knex): MessageStore {
     return toStoredMessages(rows);
   }
 
-  return withRedactedErrors({ storeMessage, findMessage, listMessages, listMessagesByIds });
+  return withRedactedErrors({
+    storeMessage,
+    storeMessages,
+    findMessage,
+    listMessages,
+    listMessagesByIds,
+  });
+}
+
+function assertCanonical(input: NewMessage): void {
+  if (
+    input.senderId === input.receiverId ||
+    input.conversationId !== canonicalConversationId(input.senderId, input.receiverId)
+  ) {
+    throw new AppError('INVALID_CONVERSATION');
+  }
 }
 
 /** Pages come from validated requests; anything else here is a bug in the caller. */

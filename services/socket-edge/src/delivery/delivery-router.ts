@@ -56,13 +56,16 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
       case 'new-message':
       case 'message-sent': {
         const message = delivery.payload;
-        // A re-sent clientMessageId is answered with the stored message: settle its ack even
-        // though the sockets already saw that message.
-        if (delivery.event === 'message-sent') pendingSends.stored(userId, message);
+        // A re-sent clientMessageId is answered with the stored message: its ack settles, and
+        // its message-sent is emitted again, even though the sockets already saw that message —
+        // a client waiting for the event must get an answer to every send.
+        const answersSend =
+          delivery.event === 'message-sent' && pendingSends.stored(userId, message);
         if (hasLocalSocket) {
           // Only what reached a socket counts as seen: a message kept offline may come back
           // through here (see redeliverOfflineQueues) and must then be emitted.
-          if (recent.seen(`${delivery.event}|${userId}|${message.id}`)) return;
+          const seen = recent.seen(`${delivery.event}|${userId}|${message.id}`);
+          if (seen && !answersSend) return;
           room.emit(delivery.event, message);
         } else if (delivery.event === 'new-message') {
           await offlineQueue.push(userId, message);

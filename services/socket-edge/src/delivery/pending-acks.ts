@@ -15,8 +15,13 @@ interface Waiter {
  * clientMessageId: the `message-sent` or `send-rejected` delivery settles them, or a timeout.
  */
 export interface PendingSends {
-  wait(userId: string, clientMessageId: string, waiter: Waiter): void;
-  stored(userId: string, message: ChatMessage): void;
+  /**
+   * Waits for the outcome of the user's clientMessageId. True when a send with that id was
+   * already waiting: the two share its outcome, and no second command is needed.
+   */
+  wait(userId: string, clientMessageId: string, waiter: Waiter): boolean;
+  /** Settles the waiters of the message's clientMessageId; true when there were any. */
+  stored(userId: string, message: ChatMessage): boolean;
   failed(userId: string, clientMessageId: string, error: SendFailure): void;
   /** Fails every waiter (shutdown). */
   failAll(error: SendFailure): void;
@@ -27,12 +32,13 @@ export function createPendingSends(timeoutMs: number): PendingSends {
   const waiting = new Map<string, { waiters: Waiter[]; timer: NodeJS.Timeout }>();
   const keyOf = (userId: string, clientMessageId: string) => `${userId}\u0000${clientMessageId}`;
 
-  const settle = (key: string, outcome: (waiter: Waiter) => void) => {
+  const settle = (key: string, outcome: (waiter: Waiter) => void): boolean => {
     const entry = waiting.get(key);
-    if (!entry) return;
+    if (!entry) return false;
     waiting.delete(key);
     clearTimeout(entry.timer);
     for (const waiter of entry.waiters) outcome(waiter);
+    return true;
   };
 
   return {
@@ -41,7 +47,7 @@ export function createPendingSends(timeoutMs: number): PendingSends {
       const entry = waiting.get(key);
       if (entry) {
         entry.waiters.push(waiter);
-        return;
+        return true;
       }
       const timer = setTimeout(
         () =>
@@ -56,10 +62,11 @@ export function createPendingSends(timeoutMs: number): PendingSends {
       );
       timer.unref();
       waiting.set(key, { waiters: [waiter], timer });
+      return false;
     },
     stored(userId, message) {
-      if (message.clientMessageId)
-        settle(keyOf(userId, message.clientMessageId), (w) => w.onStored(message));
+      if (!message.clientMessageId) return false;
+      return settle(keyOf(userId, message.clientMessageId), (w) => w.onStored(message));
     },
     failed(userId, clientMessageId, error) {
       settle(keyOf(userId, clientMessageId), (w) => w.onFailed(error));

@@ -12,6 +12,7 @@ import {
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
+import type { PartitionBacklog } from '../delivery/partition-backlog';
 import type { PendingSends } from '../delivery/pending-acks';
 import type { EdgeMetrics, SendOutcome } from '../metrics';
 import { reportSocketError } from './socket-errors';
@@ -22,6 +23,9 @@ export interface SendMessageDeps {
   names: TopologyNames;
   partitions: number;
   pendingSends: PendingSends;
+  backlog: PartitionBacklog;
+  /** How long a send waits for its outcome (SEND_ACK_TIMEOUT_MS); commands expire a little earlier. */
+  sendAckTimeoutMs: number;
   rateLimit: RateLimit;
   messageMaxLength: number;
   metrics: EdgeMetrics;
@@ -73,8 +77,11 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
         { conversationId, senderId: userId, receiverId, message },
         deps.messageMaxLength,
       );
+      const partition = conversationPartition(conversationId, deps.partitions);
+      if (!deps.backlog.tryAdmit(partition)) throw new AppError('OVERLOADED');
       const clientMessageId = parsed.data.clientMessageId ?? randomUUID();
       const correlationId = randomUUID();
+      const acceptedAt = Date.now();
       const command: SendMessageCommandV1 = {
         type: 'chat.send-message.v1',
         conversationId,
@@ -82,22 +89,28 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
         receiverId,
         message: body,
         clientMessageId,
-        acceptedAt: new Date().toISOString(),
+        acceptedAt: new Date(acceptedAt).toISOString(),
+        // Message-service refuses the command after this instead of storing it, so its refusal
+        // (or this edge's own TIMEOUT, if none comes) is final: never "timed out", then stored.
+        expiresAt: new Date(acceptedAt + commandLifetimeMs(deps.sendAckTimeoutMs)).toISOString(),
         correlationId,
       };
 
-      deps.pendingSends.wait(userId, clientMessageId, {
+      const joined = deps.pendingSends.wait(userId, clientMessageId, {
         onStored: (stored) => {
+          deps.backlog.release(partition);
           done('stored');
           ack?.({ ok: true, message: stored });
         },
         onFailed: (failure) => {
+          deps.backlog.release(partition);
           done('failed');
           reportSocketError(socket, log, failure, { event: 'send-message', clientMessageId });
           ack?.({ ok: false, error: failure });
         },
       });
-      const partition = conversationPartition(conversationId, deps.partitions);
+      // A re-send of a clientMessageId still in flight joins it: one command, one outcome.
+      if (joined) return;
       deps.broker
         .publish(deps.names.commandsExchange, sendRoutingKey(partition), command, {
           mandatory: true,
@@ -129,6 +142,14 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
       ack?.({ ok: false, error: coded });
     }
   }
+}
+
+/**
+ * What is left of SEND_ACK_TIMEOUT_MS for message-service: the edge keeps a margin (a quarter,
+ * at most 2 s) for the refusal or the stored message to travel back before its own timer fires.
+ */
+export function commandLifetimeMs(sendAckTimeoutMs: number): number {
+  return sendAckTimeoutMs - Math.min(2000, Math.floor(sendAckTimeoutMs / 4));
 }
 
 function readClientMessageId(payload: unknown): string | undefined {
