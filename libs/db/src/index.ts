@@ -35,5 +35,6 @@ export {
   type OutboxEntry,
   type OutboxRow,
   type OutboxStore,
+  type OutboxStoreOptions,
 } from './repositories/outbox-repository';
 export type { Knex } from 'knex';

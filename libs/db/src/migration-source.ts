@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as chatSchema from './migrations/001-chat-schema';
+import * as outboxLease from './migrations/002-outbox-lease';
 
 /**
  * Migrations are imported, not discovered on disk, so they run the same under tsx, jest and a
@@ -7,6 +8,7 @@ import * as chatSchema from './migrations/001-chat-schema';
  */
 const migrations: Record<string, Knex.Migration> = {
   '001-chat-schema': chatSchema,
+  '002-outbox-lease': outboxLease,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -39,7 +39,7 @@ describe('migrations', () => {
     ).filter((name: string) => tables.includes(name));
 
   it('when migrated up on a fresh database, then every table exists and the keys hold', async () => {
-    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema']);
+    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema', '002-outbox-lease']);
     expect((await existingTables()).sort()).toEqual([...tables].sort());
 
     await db.knex('conversations').insert({ id: 'a_b' });
@@ -58,8 +58,8 @@ describe('migrations', () => {
   });
 
   it('when rolled back, then every table is gone and it can migrate up again', async () => {
-    expect(await migrateRollbackAll(db.knex)).toEqual(['001-chat-schema']);
+    expect(await migrateRollbackAll(db.knex)).toEqual(['002-outbox-lease', '001-chat-schema']);
     expect(await existingTables()).toEqual([]);
-    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema']);
+    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema', '002-outbox-lease']);
   });
 });

@@ -144,6 +144,63 @@ describe('outbox store', () => {
     expect(published).toHaveLength(20);
   });
 
+  it('when a publish hangs, then no transaction or row lock is held meanwhile: another transaction writes the claimed rows at once, and a second relay leaves them alone', async () => {
+    const ids = await addEvents('hangs', 'next');
+    let entered!: () => void;
+    const inPublish = new Promise<void>((resolve) => (entered = resolve));
+    let unblock!: () => void;
+    const gate = new Promise<void>((resolve) => (unblock = resolve));
+    const published: string[] = [];
+    const running = outbox.publishPending(10, async (row) => {
+      if (row.routingKey === 'hangs') {
+        entered();
+        await gate;
+      }
+      published.push(row.routingKey);
+    });
+    await inPublish;
+
+    try {
+      // Under a row lock this would wait for the publish and fail after the lock timeout.
+      await db.knex.transaction(async (trx) => {
+        await trx.raw(`set local lock_timeout = '1s'`);
+        await trx('outbox')
+          .whereIn('id', ids)
+          .update({ payload: trx.raw('payload') });
+      });
+      const idle = (await db
+        .knex('pg_stat_activity')
+        .where({ datname: database })
+        .where('state', 'like', 'idle in transaction%')
+        .count({ n: '*' })) as { n: string }[];
+      expect(Number(idle[0]!.n)).toBe(0);
+      const second = await outbox.publishPending(10, async (row) => {
+        throw new Error(`a second relay published ${row.routingKey}, which the first holds`);
+      });
+      expect(second).toBe(0);
+    } finally {
+      unblock();
+    }
+    expect(await running).toBe(2);
+    expect(published).toEqual(['hangs', 'next']);
+    expect(await pendingKeys()).toEqual([]);
+  });
+
+  it('when a relay died holding a claim, then its rows wait out the lease and are published after it, in order', async () => {
+    const leased = createOutboxStore(db.knex, { leaseMs: 300 });
+    await addEvents('first', 'second');
+    // What a relay leaves behind when it dies between claim and mark.
+    await db.knex('outbox').update({ locked_until: db.knex.raw(`now() + interval '300 ms'`) });
+    const published: string[] = [];
+    const publish = async (row: OutboxRow) => void published.push(row.routingKey);
+
+    expect(await leased.publishPending(10, publish)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await leased.publishPending(10, publish)).toBe(2);
+
+    expect(published).toEqual(['first', 'second']);
+  });
+
   it('when the payload is an array or nested, then it comes back as JSON', async () => {
     const payload = [{ nested: { list: [1, 'two', null] } }, 'text'];
     await db.knex.transaction((trx) =>

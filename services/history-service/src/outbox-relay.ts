@@ -25,7 +25,8 @@ export interface OutboxRelay {
 
 /**
  * Publishes outbox rows with publisher confirms and marks them published (see
- * OutboxStore.publishPending). Kicked after each commit that added rows and polling besides,
+ * OutboxStore.publishPending: rows are claimed with a lease in a statement of their own, so no
+ * transaction or row lock is held while RabbitMQ takes its time). Kicked after each commit that added rows and polling besides,
  * so rows a crash between commit and publish left behind, or that a broker outage refused, go
  * out later: at least once, in order. Runs one batch at a time; kicks during a run coalesce
  * into one more run.

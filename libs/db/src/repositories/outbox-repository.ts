@@ -17,11 +17,12 @@ export interface OutboxStore {
   /** Adds an event inside the caller's transaction, so it exists exactly when their write does. */
   add(trx: Knex.Transaction, entry: OutboxEntry): Promise<{ id: string }>;
   /**
-   * Claims up to `limit` unpublished rows, oldest first (`for update skip locked`, so several
-   * relays can run), publishes them one by one and marks them published in the same transaction.
-   * Delivery is at least once: a crash after publishing and before the commit publishes again.
-   * When `publish` rejects, the rows published before it are marked, that row and the rest stay
-   * pending (keeping their order), and the rejection is rethrown. Resolves to the number published.
+   * Claims up to `limit` unpublished rows, oldest first, publishes them one by one in that order
+   * and marks them published. Several relays can run: a claimed row is leased to one of them
+   * for `leaseMs` (see createOutboxStore). Delivery is at least once: a crash after publishing
+   * and before the mark publishes again once the lease runs out. When `publish` rejects, the
+   * rows published before it are marked, that row and the rest are released still pending
+   * (keeping their order), and the rejection is rethrown. Resolves to the number published.
    */
   publishPending(limit: number, publish: (row: OutboxRow) => Promise<void>): Promise<number>;
   /** Deletes up to `limit` (default 10000) rows published before `olderThan`; returns how many. */
@@ -34,9 +35,31 @@ interface StoredRow {
   routing_key: string;
   payload: unknown;
   created_at: Date;
+  locked_until: Date;
 }
 
-export function createOutboxStore(knex: Knex): OutboxStore {
+export interface OutboxStoreOptions {
+  /**
+   * How long a claim keeps other relays off its rows, in ms; default 60000. A relay publishes
+   * from a claim only during its first half, so one publish (at most the broker's publish
+   * timeout, 10 s by default) must fit in the other half.
+   */
+  leaseMs?: number;
+}
+
+/**
+ * Why a lease and not `select … for update` in a transaction around the publishes: that held
+ * the row locks and a transaction open (idle, pinning a pool connection and vacuum's horizon)
+ * for as long as RabbitMQ took, and a hung publish left anything touching those rows waiting.
+ * Now each step is one short statement of its own: claim (set `locked_until`, skipping rows
+ * another relay holds), publish with no transaction open, mark published. Two relays never
+ * publish the same row while its lease lasts; a relay that dies leaves its rows to others
+ * when the lease runs out. A session advisory lock would serialize the relays too, but would
+ * have to pin one pooled connection outside any transaction and release it by hand.
+ */
+export function createOutboxStore(knex: Knex, options: OutboxStoreOptions = {}): OutboxStore {
+  const leaseMs = options.leaseMs ?? 60_000;
+
   async function add(trx: Knex.Transaction, entry: OutboxEntry): Promise<{ id: string }> {
     const [row] = (await trx('outbox')
       .insert({
@@ -49,6 +72,26 @@ export function createOutboxStore(knex: Knex): OutboxStore {
     return { id: String(row!.id) };
   }
 
+  /** Leases the oldest free pending rows; returns them in id order with the lease's end. */
+  async function claim(limit: number): Promise<StoredRow[]> {
+    // `for update skip locked` only orders concurrent claims; the lock ends with the statement.
+    // The lease's end doubles as the claim's token (see the release below): whole milliseconds,
+    // so it survives the trip through a JavaScript Date.
+    const { rows } = (await knex.raw(
+      `update outbox
+          set locked_until = date_trunc('milliseconds', now()) + ? * interval '1 millisecond'
+        where id in (
+          select id from outbox
+           where published_at is null and (locked_until is null or locked_until < now())
+           order by id
+           limit ?
+           for update skip locked)
+        returning id, exchange, routing_key, payload, created_at, locked_until`,
+      [leaseMs, limit],
+    )) as { rows: StoredRow[] };
+    return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  }
+
   async function publishPending(
     limit: number,
     publish: (row: OutboxRow) => Promise<void>,
@@ -56,38 +99,45 @@ export function createOutboxStore(knex: Knex): OutboxStore {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new RangeError(`limit must be a positive integer, got ${limit}`);
     }
-    const outcome = await knex.transaction(async (trx) => {
-      const rows = (await trx('outbox')
-        .whereNull('published_at')
-        .orderBy('id')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .select('id', 'exchange', 'routing_key', 'payload', 'created_at')) as StoredRow[];
-      const done: string[] = [];
-      let failure: { error: unknown } | undefined;
-      for (const row of rows) {
-        try {
-          await publish({
-            id: String(row.id),
-            exchange: row.exchange,
-            routingKey: row.routing_key,
-            payload: row.payload,
-            createdAt: row.created_at,
-          });
-        } catch (error) {
-          failure = { error };
-          break;
-        }
-        done.push(String(row.id));
+    const claimedAt = Date.now();
+    const rows = await claim(limit);
+    const done: string[] = [];
+    let failure: { error: unknown } | undefined;
+    for (const row of rows) {
+      // Past half the lease, leave the rest to the next claim rather than risk another relay
+      // taking them over while we still publish.
+      if (Date.now() - claimedAt > leaseMs / 2) break;
+      try {
+        await publish({
+          id: String(row.id),
+          exchange: row.exchange,
+          routingKey: row.routing_key,
+          payload: row.payload,
+          createdAt: row.created_at,
+        });
+      } catch (error) {
+        failure = { error };
+        break;
       }
-      if (done.length > 0) {
-        await trx('outbox').whereIn('id', done).update({ published_at: trx.fn.now() });
-      }
-      return { published: done.length, failure };
-    });
-    if (outcome.failure) throw outcome.failure.error;
-    return outcome.published;
+      done.push(String(row.id));
+    }
+    if (done.length > 0) {
+      await knex('outbox')
+        .whereIn('id', done)
+        .update({ published_at: knex.fn.now(), locked_until: null });
+    }
+    const rest = rows.slice(done.length);
+    if (rest.length > 0) {
+      // Free for the next claim at once, so they go out next and in order; not if our lease ran
+      // out and another relay holds them now.
+      const restIds = rest.map((row) => String(row.id));
+      await knex('outbox')
+        .whereIn('id', restIds)
+        .where('locked_until', rest[0]!.locked_until)
+        .update({ locked_until: null });
+    }
+    if (failure) throw failure.error;
+    return done.length;
   }
 
   async function prunePublished(olderThan: Date, limit = 10_000): Promise<number> {
