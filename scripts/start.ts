@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';
-import { createLogger, createMetricsRegistry } from '@chat/observability';
+import { createLogger, createMetricsRegistry, type Logger } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from '../services/history-service/src/app';
 import { loadHistoryServiceConfig } from '../services/history-service/src/config';
@@ -110,19 +110,22 @@ runService('tutorgo-chat', async (closer) => {
     { url: `http://localhost:${common.chatServicePort}` },
     'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs, metrics at /metrics',
   );
-  stopWhenOrphaned();
+  stopWhenOrphaned(logger);
   return { logger, shutdownTimeoutMs: common.shutdownTimeoutMs };
 });
 
 /**
  * npm does not pass SIGTERM on to the script it runs: `kill <npm pid>` ends npm and leaves this
- * process behind. When our parent goes away, shut down as if the signal had reached us.
+ * process behind. When our parent goes away, shut down as if the signal had reached us. Often
+ * it already has (a signal to the whole process group ends npm too): then this is a repeated
+ * SIGTERM, which installShutdown logs and ignores while the drain goes on.
  */
-function stopWhenOrphaned(): void {
+function stopWhenOrphaned(logger: Logger): void {
   const parent = process.ppid;
   const timer = setInterval(() => {
     if (process.ppid !== parent) {
       clearInterval(timer);
+      logger.info({ parent }, 'parent process is gone; stopping');
       process.kill(process.pid, 'SIGTERM');
     }
   }, 500);

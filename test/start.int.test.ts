@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { testNamespace, testServiceUrls } from '@chat/testing';
 
@@ -15,14 +16,23 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs what `npm start` runs, with `env` on top of this run's service URLs. */
-function startProcess(env: Record<string, string>) {
+const spawned: { child: ChildProcess; group: boolean; ended: () => boolean }[] = [];
+
+/**
+ * Runs what `npm start` runs (or `npm start` itself, as the leader of a process group of its
+ * own), with `env` on top of this run's service URLs.
+ */
+function startProcess(env: Record<string, string>, options: { viaNpm?: boolean } = {}) {
   const urls = testServiceUrls();
   const namespace = testNamespace('start');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const [command, args] = options.viaNpm
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
+  const child = spawn(command, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
+      ...(options.viaNpm && { HOME: process.env.HOME }),
       DATABASE_URL: urls.databaseUrl,
       REDIS_URL: urls.redisUrl,
       RABBITMQ_URL: urls.rabbitmqUrl,
@@ -31,22 +41,49 @@ function startProcess(env: Record<string, string>) {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.viaNpm ?? false,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Closed when every process writing to it is gone: under npm, the service outlives npm.
+  let ended = false;
+  const outputEnded = once(child.stdout, 'close').then(() => {
+    ended = true;
+  });
+  spawned.push({ child, group: options.viaNpm ?? false, ended: () => ended });
   const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null) {
+      if (Date.now() > deadline || ended || (!options.viaNpm && child.exitCode !== null)) {
         throw new Error(`never printed ${pattern}:\n${output}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  return { child, exited, waitFor, output: () => output };
+  return { child, exited, outputEnded, waitFor, output: () => output };
 }
+
+/** A request whose headers never end: the HTTP server, and so the drain, waits for it. */
+async function holdRequestOpen(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
+  return socket;
+}
+
+afterEach(() => {
+  // Whatever a failed test left running, by the ids this file started.
+  for (const { child, group, ended } of spawned.splice(0)) {
+    if (ended() || child.pid === undefined) continue;
+    try {
+      process.kill(group ? -child.pid : child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
 
 describe('npm start', () => {
   it('when started, then Socket.IO, REST and /metrics (all three services in one registry) answer on CHAT_SERVICE_PORT, and SIGTERM stops it cleanly', async () => {
@@ -80,6 +117,49 @@ describe('npm start', () => {
     expect(await started.exited).toBe(0);
     expect(started.output()).toMatch(/"msg":"stopped"/);
   }, 60_000);
+
+  it('when SIGTERM comes again while it drains, then it logs that it is already stopping, finishes the drain and exits 0', async () => {
+    const port = await freePort();
+    const started = startProcess({
+      CHAT_SERVICE_PORT: String(port),
+      MESSAGE_SERVICE_HEALTH_PORT: String(await freePort()),
+    });
+    await started.waitFor(/TutorGo chat is up/);
+    const held = await holdRequestOpen(port);
+
+    started.child.kill('SIGTERM');
+    await started.waitFor(/"msg":"shutting down"/);
+    started.child.kill('SIGTERM');
+    started.child.kill('SIGINT');
+    await started.waitFor(/"signal":"SIGINT","msg":"already stopping/);
+    held.destroy();
+
+    expect(await started.exited).toBe(0);
+    expect(started.output()).toMatch(/"signal":"SIGTERM","msg":"already stopping/);
+    expect(started.output()).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+
+  it('when npm start\'s process group gets SIGTERM, then npm goes, the orphan check signals again, and the service still drains to "stopped"', async () => {
+    const port = await freePort();
+    const started = startProcess(
+      { CHAT_SERVICE_PORT: String(port), MESSAGE_SERVICE_HEALTH_PORT: String(await freePort()) },
+      { viaNpm: true },
+    );
+    await started.waitFor(/TutorGo chat is up/, 45_000);
+    const held = await holdRequestOpen(port);
+
+    process.kill(-started.child.pid!, 'SIGTERM');
+    await started.waitFor(/"msg":"shutting down"/);
+    await started.exited; // npm itself, gone at once
+    await started.waitFor(/"msg":"parent process is gone; stopping"/);
+    await started.waitFor(/"msg":"already stopping/);
+    held.destroy();
+
+    await started.outputEnded;
+    // "stopped" is the last line before process.exit(0); npm's exit code is not the service's.
+    expect(started.output()).toMatch(/"msg":"stopped"/);
+    expect(started.output()).not.toMatch(/shutdown timed out|shutdown failed/);
+  }, 90_000);
 
   it('when DATABASE_URL points nowhere, then it stops with a message naming PostgreSQL instead of hanging', async () => {
     const started = startProcess({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere' });

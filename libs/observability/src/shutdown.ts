@@ -5,13 +5,20 @@ export interface Closable {
 }
 
 /**
- * Stops `target` once on the first SIGTERM or SIGINT, exits 0 when it closed in time and 1 when
- * `timeoutMs` passed first or closing failed. A second signal while closing is ignored.
+ * Stops `target` on the first SIGTERM or SIGINT, exits 0 when it closed in time and 1 when
+ * `timeoutMs` passed first or closing failed. Signals that come while closing are logged and
+ * otherwise ignored: the listeners stay for the whole drain (`on`, not `once`), because a
+ * signal with no listener gets Node's default handler, which kills the process mid-drain. Under
+ * `npm start` a second SIGTERM is the rule, not the exception: a signal to the process group,
+ * npm passing it on, and our own orphan check (scripts/start.ts) when npm is gone.
  */
 export function installShutdown(target: Closable, logger: Logger, timeoutMs: number): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.info({ signal }, 'already stopping; waiting for the drain to finish');
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
@@ -30,6 +37,6 @@ export function installShutdown(target: Closable, logger: Logger, timeoutMs: num
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
