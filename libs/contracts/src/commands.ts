@@ -23,3 +23,18 @@ export const sendMessageCommandV1Schema = z.object({
   correlationId: z.string().max(100),
 });
 export type SendMessageCommandV1 = z.infer<typeof sendMessageCommandV1Schema>;
+
+/** Most commands one edge puts in one batch message. */
+export const SEND_BATCH_MAX = 500;
+
+/**
+ * edge → message-service on `chat.commands`: the send commands one edge accepted for one
+ * partition during one turn of its event loop, in acceptance order. One broker message, one
+ * confirm and one ack instead of one each per chat message; message-service treats each item
+ * as the command it holds. The items are checked one by one on arrival, like single commands.
+ */
+export const sendMessageBatchV1Schema = z.object({
+  type: z.literal('chat.send-message-batch.v1'),
+  commands: z.array(z.unknown()).min(1).max(SEND_BATCH_MAX),
+});
+export type SendMessageBatchV1 = z.infer<typeof sendMessageBatchV1Schema>;

@@ -1,12 +1,8 @@
-import {
-  PoisonMessageError,
-  type ChatPublisher,
-  type MessageHandler,
-  type ReceivedMessage,
-} from '@chat/broker';
+import { PoisonMessageError, type ChatPublisher, type MessageHandler } from '@chat/broker';
 import {
   checkSendRules,
   delivery,
+  sendMessageBatchV1Schema,
   sendMessageCommandV1Schema,
   toChatMessage,
   type SendMessageCommandV1,
@@ -19,6 +15,7 @@ import {
 } from '@chat/db';
 import { AppError, isAppError } from '@chat/errors';
 import { createMetricsRegistry, type Logger } from '@chat/observability';
+import type { z } from 'zod';
 import type { EntitlementChecker } from './entitlements';
 import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
 import { createMicroBatcher } from './micro-batcher';
@@ -43,6 +40,12 @@ export interface SendMessageHandlerDeps {
   metrics?: MessageMetrics;
   logger: Logger;
   now?: () => number;
+}
+
+/** A command as it came from the queue, alone or out of a batch message. */
+interface QueuedCommand {
+  body: unknown;
+  redelivered: boolean;
 }
 
 /** A command that passed the checks every command gets, waiting for its booking check and store. */
@@ -213,25 +216,22 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     return stored;
   }
 
-  async function runBatch(batch: ReceivedMessage[]): Promise<Promise<CommandOutcome>[]> {
+  async function runBatch(batch: QueuedCommand[]): Promise<Promise<CommandOutcome>[]> {
     metrics.sendBatch(batch.length);
     const results: Promise<CommandOutcome>[] = new Array<Promise<CommandOutcome>>(batch.length);
     let waiting: Candidate[] = [];
-    batch.forEach((received, index) => {
-      const parsed = sendMessageCommandV1Schema.safeParse(received.json());
+    batch.forEach(({ body: received, redelivered }, index) => {
+      const parsed = sendMessageCommandV1Schema.safeParse(received);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
         results[index] = Promise.reject(
-          new PoisonMessageError(
-            `invalid chat.send-message.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
-          ),
+          new PoisonMessageError(`invalid chat.send-message.v1: ${describe(parsed.error)}`),
         );
         return;
       }
       const command = parsed.data;
       try {
         const body = checkSendRules(command, deps.messageMaxLength);
-        waiting.push({ index, command, body, redelivered: received.redelivered });
+        waiting.push({ index, command, body, redelivered });
       } catch (error) {
         if (!isAppError(error)) throw error;
         results[index] = refuse(command, error);
@@ -260,17 +260,58 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     return results;
   }
 
-  const batcher = createMicroBatcher<ReceivedMessage, CommandOutcome>(runBatch, {
+  const batcher = createMicroBatcher<QueuedCommand, CommandOutcome>(runBatch, {
     maxBatch: deps.maxBatch ?? 200,
   });
 
-  return async (received) => {
+  /** One command on its way through the batcher, timed from its arrival. */
+  async function handleCommand(command: QueuedCommand): Promise<void> {
     const done = metrics.startCommandTimer();
     try {
-      done(await batcher.submit(received));
+      done(await batcher.submit(command));
     } catch (error) {
       done('failed');
       throw error;
     }
+  }
+
+  return async (received) => {
+    const body = received.json();
+    const { redelivered } = received;
+    if (!isBatchEnvelope(body)) return handleCommand({ body, redelivered });
+    const batch = sendMessageBatchV1Schema.safeParse(body);
+    if (!batch.success)
+      throw new PoisonMessageError(`invalid ${BATCH_TYPE}: ${describe(batch.error)}`);
+    // The message is acked when every command in it is done; any failure gives it back whole
+    // (the commands already stored are found stored on the next attempt), and commands that
+    // can never be handled park it, so it can be inspected and replayed.
+    const outcomes = await Promise.allSettled(
+      batch.data.commands.map((command) => handleCommand({ body: command, redelivered })),
+    );
+    const failures = outcomes.flatMap((outcome, index) =>
+      outcome.status === 'rejected' ? [{ index, error: outcome.reason as unknown }] : [],
+    );
+    const retryable = failures.find(({ error }) => !(error instanceof PoisonMessageError));
+    if (retryable) throw retryable.error;
+    if (failures.length > 0) {
+      throw new PoisonMessageError(
+        failures
+          .map(({ index, error }) => `command ${index}: ${(error as Error).message}`)
+          .join('; '),
+      );
+    }
   };
+}
+
+const BATCH_TYPE = 'chat.send-message-batch.v1';
+
+function isBatchEnvelope(body: unknown): boolean {
+  return (
+    typeof body === 'object' && body !== null && (body as { type?: unknown }).type === BATCH_TYPE
+  );
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown';
 }

@@ -178,4 +178,29 @@ describe('send command handling', () => {
     expect(good.status).toBe('fulfilled');
     expect(stored).toEqual(['fine']);
   });
+
+  it('when a batch message from an edge holds several commands, then each is stored in order and the message settles once all are', async () => {
+    const { store, stored } = createStore();
+    const handle = handlerWith(store);
+    const batch = {
+      type: 'chat.send-message-batch.v1',
+      commands: [command('one'), command('two'), command('three')],
+    };
+    await handle(received(batch as unknown as SendMessageCommandV1));
+    expect(stored).toEqual(['one', 'two', 'three']);
+  });
+
+  it('when one command of a batch message is malformed, then the others are stored and the message is parked naming that command', async () => {
+    const { store, stored } = createStore();
+    const handle = handlerWith(store);
+    const batch = {
+      type: 'chat.send-message-batch.v1',
+      commands: [command('one'), { type: 'chat.send-message.v1' }, command('three')],
+    };
+    await expect(handle(received(batch as unknown as SendMessageCommandV1))).rejects.toMatchObject({
+      name: 'PoisonMessageError',
+      message: expect.stringMatching(/^command 1: invalid chat.send-message.v1/),
+    });
+    expect(stored).toEqual(['one', 'three']);
+  });
 });

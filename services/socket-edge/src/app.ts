@@ -13,6 +13,7 @@ import { createConversationStore, type Db } from '@chat/db';
 import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
+import { createCommandPublisher } from './delivery/command-publisher';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
 import { redeliverOfflineQueues } from './delivery/offline-redelivery';
@@ -68,6 +69,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     ttlSec: config.offlineQueueTtlSec,
   });
   const pendingSends = createPendingSends(config.sendAckTimeoutMs);
+  const commands = createCommandPublisher({ broker, names });
   const backlog = createPartitionBacklog(config.partitions, config.sendBacklogPerPartition);
   const rateLimit = createRateLimit(redis, {
     name: 'send',
@@ -98,8 +100,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     metrics.socketConnected();
     socket.once('disconnect', () => metrics.socketDisconnected());
     registerSendMessage(socket, {
-      broker,
-      names,
+      commands,
       partitions: config.partitions,
       pendingSends,
       backlog,

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Broker } from '@chat/broker';
 import {
   checkSendRules,
   conversationPartition,
   sendMessagePayloadSchema,
-  sendRoutingKey,
   type SendMessageAck,
   type SendMessageCommandV1,
-  type TopologyNames,
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
+import type { CommandPublisher } from '../delivery/command-publisher';
 import type { PartitionBacklog } from '../delivery/partition-backlog';
 import type { PendingSends } from '../delivery/pending-acks';
 import type { EdgeMetrics, SendOutcome } from '../metrics';
@@ -19,8 +17,7 @@ import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';
 
 export interface SendMessageDeps {
-  broker: Broker;
-  names: TopologyNames;
+  commands: CommandPublisher;
   partitions: number;
   pendingSends: PendingSends;
   backlog: PartitionBacklog;
@@ -111,27 +108,21 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
       });
       // A re-send of a clientMessageId still in flight joins it: one command, one outcome.
       if (joined) return;
-      deps.broker
-        .publish(deps.names.commandsExchange, sendRoutingKey(partition), command, {
-          mandatory: true,
-          type: command.type,
-          correlationId,
-        })
-        .then(
-          () => {
-            deps.metrics.sendPublished();
-            log.debug({ correlationId, conversationId, partition }, 'send command published');
-          },
-          (error: unknown) => {
-            log.error({ err: error, correlationId }, 'could not publish send command');
-            const unavailable = new AppError(
-              'UNAVAILABLE',
-              'The message could not be sent, try again',
-            );
-            deps.metrics.sendRejected(unavailable.code);
-            deps.pendingSends.failed(userId, clientMessageId, unavailable.toJSON());
-          },
-        );
+      deps.commands.send(partition, command).then(
+        () => {
+          deps.metrics.sendPublished();
+          log.debug({ correlationId, conversationId, partition }, 'send command published');
+        },
+        (error: unknown) => {
+          log.error({ err: error, correlationId }, 'could not publish send command');
+          const unavailable = new AppError(
+            'UNAVAILABLE',
+            'The message could not be sent, try again',
+          );
+          deps.metrics.sendRejected(unavailable.code);
+          deps.pendingSends.failed(userId, clientMessageId, unavailable.toJSON());
+        },
+      );
     } catch (error) {
       const coded = reportSocketError(socket, log, error, {
         event: 'send-message',
