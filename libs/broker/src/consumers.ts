@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { PoisonMessageError } from './errors';
 import { toReceivedMessage } from './received-message';
@@ -21,6 +22,17 @@ interface ConsumerSpec {
   attempts: Map<string, number>;
   /** The connection a restart is already scheduled on. */
   restartingOn?: ChannelModel;
+}
+
+/**
+ * What a message's failures are counted under: its messageId, or without one a hash of its
+ * routing key and body, so two different messages never share a count.
+ */
+function attemptsKey(raw: ConsumeMessage): string {
+  const messageId = raw.properties.messageId as string | undefined;
+  if (messageId) return messageId;
+  const hash = createHash('sha1').update(raw.fields.routingKey).update('\0').update(raw.content);
+  return `sha1:${hash.digest('hex')}`;
 }
 
 /** AMQP channel-level errors: they close one channel, never the connection. */
@@ -98,9 +110,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
     raw: ConsumeMessage,
   ): Promise<void> {
     spec.inFlight++;
-    const key =
-      (raw.properties.messageId as string | undefined) ??
-      `${raw.fields.routingKey}:${raw.content.length}`;
+    const key = attemptsKey(raw);
     try {
       await spec.handler(toReceivedMessage(raw));
       spec.attempts.delete(key);

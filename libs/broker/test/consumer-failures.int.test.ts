@@ -15,11 +15,18 @@ describe('broker consumer failures', () => {
   const ns = testNamespace('consfail');
   const names = topologyNames(ns);
   const exchange = `${ns}.ex`;
-  const queues = ['transient', 'poison', 'badjson', 'exhausted', 'nodlt', 'unbound'].map(
+  const queues = ['transient', 'poison', 'badjson', 'exhausted', 'nodlt', 'unbound', 'noid'].map(
     (kind) => `${ns}.${kind}`,
   );
-  const [transientQueue, poisonQueue, badJsonQueue, exhaustedQueue, queueDlxQueue, unboundQueue] =
-    queues as [string, string, string, string, string, string];
+  const [
+    transientQueue,
+    poisonQueue,
+    badJsonQueue,
+    exhaustedQueue,
+    queueDlxQueue,
+    unboundQueue,
+    noIdQueue,
+  ] = queues as [string, string, string, string, string, string, string];
   let broker: Broker;
   let admin: Admin;
   const consumers: Consumer[] = [];
@@ -158,6 +165,30 @@ describe('broker consumer failures', () => {
     expect(parked.properties.headers?.['x-poison-reason']).toBe('failed 3 times: still broken');
     await consumers.splice(0).pop()?.cancel();
     expect(await admin.messageCount(exhaustedQueue)).toBe(0);
+  });
+
+  it('when messages without a messageId fail, then each one counts its own attempts, even with the same routing key and length', async () => {
+    const calls = new Map<string, number>();
+    await consume(
+      noIdQueue,
+      async (message) => {
+        const body = message.raw.content.toString();
+        calls.set(body, (calls.get(body) ?? 0) + 1);
+        throw new Error('still broken');
+      },
+      { deadLetter: deadLetterTarget(names, noIdQueue), maxAttempts: 3 },
+    );
+
+    // Published without a messageId (the broker lib always sets one); both are in flight at once.
+    await admin.withChannel(async (channel) => {
+      channel.publish(exchange, noIdQueue, Buffer.from('{"n":1}'));
+      channel.publish(exchange, noIdQueue, Buffer.from('{"n":2}'));
+    });
+
+    const dlq = names.deadLetterQueue(noIdQueue);
+    await eventually(async () => expect(await admin.messageCount(dlq)).toBe(2));
+    await sleep(200);
+    expect(Object.fromEntries(calls)).toEqual({ '{"n":1}': 3, '{"n":2}': 3 });
   });
 
   it("when no deadLetter target is configured, then a poison message goes to the queue's own dead-letter exchange", async () => {
