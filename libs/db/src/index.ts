@@ -8,9 +8,11 @@ export {
 } from './repositories/db-errors';
 export {
   createMessageStore,
+  type GatedStoreResult,
   type MessagePage,
   type MessageStore,
   type NewMessage,
+  type StoreGate,
   type StoreMessageResult,
   type StoredMessage,
 } from './repositories/message-repository';

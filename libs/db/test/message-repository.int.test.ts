@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalConversationId } from '@chat/contracts';
-import { createMessageStore, type Db, type MessageStore, type StoredMessage } from '@chat/db';
+import {
+  createBookingStore,
+  createMessageStore,
+  type Db,
+  type MessageStore,
+  type StoredMessage,
+} from '@chat/db';
 import { newPair, newUserId, openTestDb } from './fixtures';
 
 describe('message store', () => {
@@ -370,6 +376,48 @@ describe('message store', () => {
         ]),
       ).rejects.toMatchObject({ code: 'INVALID_CONVERSATION' });
       expect(await conversationRow(conversationId)).toBeUndefined();
+    });
+
+    it('when a batch is gated by bookings, then only entitled or vouched pairs are stored, the rest refused saying whether the pair is known, in the same statement', async () => {
+      const booked = newPair();
+      const cancelled = newPair();
+      const unknown = newPair();
+      const vouched = newPair();
+      const bookings = createBookingStore(db.knex);
+      await bookings.applyBookingEvent({
+        bookingId: randomUUID(),
+        studentId: booked.a,
+        tutorId: booked.b,
+        status: 'confirmed',
+      });
+      await bookings.applyBookingEvent({
+        bookingId: randomUUID(),
+        studentId: cancelled.a,
+        tutorId: cancelled.b,
+        status: 'cancelled',
+      });
+      const stored = await send(booked.a, booked.b, booked.conversationId, 'before', 'k-before');
+
+      const results = await messages.storeEntitledMessages(
+        [
+          input(booked.b, booked.a, 'booked'),
+          input(cancelled.a, cancelled.b, 'cancelled'),
+          input(unknown.a, unknown.b, 'unknown'),
+          input(vouched.b, vouched.a, 'vouched'),
+          input(booked.a, booked.b, 'again', 'k-before'),
+        ],
+        { policy: { allowedStatuses: ['confirmed'] }, vouched: [[vouched.a, vouched.b]] },
+      );
+
+      expect(results).toEqual([
+        { message: expect.objectContaining({ body: 'booked', seq: 2 }), created: true },
+        { refused: { pairKnown: true } },
+        { refused: { pairKnown: false } },
+        { message: expect.objectContaining({ body: 'vouched', seq: 1 }), created: true },
+        { message: stored.message, created: false },
+      ]);
+      expect(await conversationRow(cancelled.conversationId)).toBeUndefined();
+      expect(await conversationRow(unknown.conversationId)).toBeUndefined();
     });
   });
 });

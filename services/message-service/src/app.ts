@@ -88,6 +88,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
 
     const handleSend = createSendMessageHandler({
       messages: createMessageStore(db.knex),
+      policy,
       entitlements: createEntitlementChecker({ bookings, ...policy, bookingService, logger }),
       publisher,
       messageMaxLength: config.messageMaxLength,

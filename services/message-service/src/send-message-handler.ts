@@ -10,6 +10,9 @@ import {
 import {
   isRetryableDatabaseError,
   pairKey,
+  type EntitlementPolicy,
+  type GatedStoreResult,
+  type MessageStore,
   type NewMessage,
   type StoreMessageResult,
 } from '@chat/db';
@@ -21,12 +24,13 @@ import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from '
 import { createMicroBatcher } from './micro-batcher';
 import { createSendDeadlines } from './send-deadlines';
 
-export interface MessageStorePort {
-  storeMessages(inputs: readonly NewMessage[]): Promise<StoreMessageResult[]>;
-}
+export type MessageStorePort = Pick<MessageStore, 'storeEntitledMessages'>;
 
 export interface SendMessageHandlerDeps {
   messages: MessageStorePort;
+  /** Which bookings let a pair chat; checked in the statement that stores the messages. */
+  policy: EntitlementPolicy;
+  /** Asked about pairs the booking projection has never seen (it may ask the booking service). */
   entitlements: Pick<EntitlementChecker, 'checkPairs'>;
   publisher: ChatPublisher;
   messageMaxLength: number;
@@ -146,49 +150,52 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
   }
 
   /**
-   * One attempt at the candidates still waiting: refuses the expired, checks bookings, stores
-   * the entitled. Whatever it settles is removed from `waiting`; a retryable failure leaves the
-   * rest for the next attempt.
+   * One attempt at the candidates still waiting: refuses the expired, stores the rest where a
+   * booking entitles them (checked in the same statement), and asks the booking service about
+   * pairs the projection has never seen. A retryable failure throws and the caller tries the
+   * whole attempt again; what was committed meanwhile is then found stored.
    */
   async function attempt(
     waiting: Candidate[],
     results: Promise<CommandOutcome>[],
     storeRetried: boolean,
-  ): Promise<Candidate[]> {
+  ): Promise<void> {
     const live: Candidate[] = [];
     for (const candidate of waiting) {
       const expired = deadlines.expire(candidate.command);
       if (expired) results[candidate.index] = refuse(candidate.command, expired);
       else live.push(candidate);
     }
-    if (live.length === 0) return [];
+    const unknownPairs = await storeGated(live, results, storeRetried, []);
+    if (unknownPairs.length === 0) return;
     const verdicts = await deps.entitlements.checkPairs(
-      live.map(({ command }) => [command.senderId, command.receiverId] as const),
+      unknownPairs.map(({ command }) => [command.senderId, command.receiverId] as const),
     );
-    const entitled: Candidate[] = [];
-    for (const candidate of live) {
+    const vouched: Candidate[] = [];
+    for (const candidate of unknownPairs) {
       const { senderId, receiverId } = candidate.command;
       const refusal = verdicts.get(pairKey(senderId, receiverId));
       if (refusal) results[candidate.index] = refuse(candidate.command, refusal);
-      else entitled.push(candidate);
+      else vouched.push(candidate);
     }
-    if (entitled.length === 0) return [];
-    const stored = await storeEach(entitled, results);
-    stored.forEach(([candidate, result]) => {
-      results[candidate.index] = announce(candidate, result, candidate.redelivered || storeRetried);
-    });
-    log.debug({ stored: stored.length }, 'batch stored');
-    return [];
+    const pairs = vouched.map(({ command }) => [command.senderId, command.receiverId] as const);
+    await storeGated(vouched, results, storeRetried, pairs);
   }
 
   /**
-   * Stores the batch in one statement. When that fails for a reason that is not the database's
-   * availability, each message is stored on its own so that one bad message fails alone.
+   * Stores the candidates whose pair a booking entitles (or `vouched` lists) in one statement,
+   * refuses those the projection knows are not entitled, and returns those of pairs it has
+   * never seen. When the statement fails for a reason that is not the database's availability,
+   * each message goes on its own so that one bad message fails alone.
    */
-  async function storeEach(
+  async function storeGated(
     candidates: Candidate[],
     results: Promise<CommandOutcome>[],
-  ): Promise<[Candidate, StoreMessageResult][]> {
+    storeRetried: boolean,
+    vouched: (readonly [string, string])[],
+  ): Promise<Candidate[]> {
+    if (candidates.length === 0) return [];
+    const gate = { policy: deps.policy, vouched };
     const inputOf = ({ command, body }: Candidate): NewMessage => ({
       conversationId: command.conversationId,
       senderId: command.senderId,
@@ -196,24 +203,39 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
       body,
       clientMessageId: command.clientMessageId,
     });
+    let outcomes: [Candidate, GatedStoreResult][] = [];
     try {
-      const stored = await deps.messages.storeMessages(candidates.map(inputOf));
-      return candidates.map((candidate, index) => [candidate, stored[index]!]);
+      const stored = await deps.messages.storeEntitledMessages(candidates.map(inputOf), gate);
+      outcomes = candidates.map((candidate, index) => [candidate, stored[index]!]);
     } catch (error) {
       if (isRetryable(error) || candidates.length === 1) throw error;
       log.warn({ err: error, size: candidates.length }, 'batch store failed, storing one by one');
-    }
-    const stored: [Candidate, StoreMessageResult][] = [];
-    for (const candidate of candidates) {
-      try {
-        const [result] = await deps.messages.storeMessages([inputOf(candidate)]);
-        stored.push([candidate, result!]);
-      } catch (error) {
-        if (isRetryable(error)) throw error;
-        results[candidate.index] = Promise.reject(error);
+      for (const candidate of candidates) {
+        try {
+          const [result] = await deps.messages.storeEntitledMessages([inputOf(candidate)], gate);
+          outcomes.push([candidate, result!]);
+        } catch (failure) {
+          if (isRetryable(failure)) throw failure;
+          results[candidate.index] = Promise.reject(failure);
+        }
       }
     }
-    return stored;
+    const unknownPairs: Candidate[] = [];
+    for (const [candidate, outcome] of outcomes) {
+      if (!('refused' in outcome)) {
+        results[candidate.index] = announce(
+          candidate,
+          outcome,
+          candidate.redelivered || storeRetried,
+        );
+      } else if (outcome.refused.pairKnown || vouched.length > 0) {
+        results[candidate.index] = refuse(candidate.command, new AppError('BOOKING_REQUIRED'));
+      } else {
+        unknownPairs.push(candidate);
+      }
+    }
+    log.debug({ stored: outcomes.length - unknownPairs.length }, 'batch stored');
+    return unknownPairs;
   }
 
   async function runBatch(batch: QueuedCommand[]): Promise<Promise<CommandOutcome>[]> {
@@ -240,7 +262,8 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
 
     for (let failures = 0; waiting.length > 0; failures++) {
       try {
-        waiting = await attempt(waiting, results, failures > 0);
+        await attempt(waiting, results, failures > 0);
+        waiting = [];
       } catch (error) {
         if (!isRetryable(error)) {
           for (const { index } of waiting) results[index] = Promise.reject(error);

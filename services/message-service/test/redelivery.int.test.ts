@@ -80,6 +80,7 @@ describe('send command redelivery', () => {
   const handlerWith = (publisher: ChatPublisher) =>
     createSendMessageHandler({
       messages: createMessageStore(db.knex),
+      policy: { allowedStatuses: ['confirmed'] },
       entitlements: createEntitlementChecker({
         bookings: createBookingStore(db.knex),
         allowedStatuses: ['confirmed'],

@@ -36,7 +36,7 @@ function createStore(failures: (Error | { body: string; error: Error })[] = []) 
   const stored: string[] = [];
   const calls: string[][] = [];
   const store: MessageStorePort = {
-    async storeMessages(inputs: readonly NewMessage[]) {
+    async storeEntitledMessages(inputs: readonly NewMessage[]) {
       calls.push(inputs.map((input) => input.body));
       const failure = failures[0];
       if (failure instanceof Error) {
@@ -77,6 +77,7 @@ function recordingPublisher() {
 const handlerWith = (store: MessageStorePort, publisher = recordingPublisher().publisher) =>
   createSendMessageHandler({
     messages: store,
+    policy: { allowedStatuses: ['confirmed'] },
     entitlements: { checkPairs: async () => new Map() },
     publisher,
     messageMaxLength: 100,
@@ -147,7 +148,7 @@ describe('send command handling', () => {
     const { publisher, rejected } = recordingPublisher();
     const first = command('original');
     const store: MessageStorePort = {
-      storeMessages: async (inputs) =>
+      storeEntitledMessages: async (inputs) =>
         inputs.map((input) => ({
           message: {
             ...input,

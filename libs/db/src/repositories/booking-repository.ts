@@ -94,11 +94,14 @@ export interface PairStatus {
 }
 
 /**
- * Every asked pair, with whether any booking of it entitles under the policy: one of the allowed
- * statuses and, for a completed booking when there are grace days, not yet past them (measured
- * from its end time, or else from the event that completed it).
+ * Every pair of `pairsSource` (rows `p` with `low` and `high`, ordered as pairKey orders them),
+ * with whether the projection knows it and whether any booking of it entitles under the policy:
+ * one of the allowed statuses and, for a completed booking when there are grace days, not yet
+ * past them (measured from its end time, or else from the event that completed it). Its first
+ * placeholders are pairStatusBindings'; the source's own follow.
  */
-const PAIR_STATUSES = `
+export function pairStatusesSql(pairsSource: string): string {
+  return `
   select p.low, p.high,
     count(b.booking_id) > 0 as known,
     coalesce(bool_or(
@@ -109,9 +112,23 @@ const PAIR_STATUSES = `
           <= ?::timestamptz
       )
     ), false) as entitled
-  from unnest(?::text[], ?::text[]) as p (low, high)
+  from ${pairsSource}
   left join booking_entitlements b on b.user_low = p.low and b.user_high = p.high
   group by p.low, p.high`;
+}
+
+/** The values of pairStatusesSql's placeholders, in their order. */
+export function pairStatusBindings(
+  policy: readonly string[] | EntitlementPolicy,
+  now: Date = new Date(),
+): Knex.RawBinding[] {
+  const { allowedStatuses, completedGraceDays = 0 } = isStatusList(policy)
+    ? { allowedStatuses: policy }
+    : policy;
+  return [[...allowedStatuses], completedGraceDays, completedGraceDays, now.toISOString()];
+}
+
+const PAIR_STATUSES = pairStatusesSql('unnest(?::text[], ?::text[]) as p (low, high)');
 
 /** The key of an unordered pair of users in pairStatuses' answer. */
 export function pairKey(userA: string, userB: string): string {
@@ -125,9 +142,6 @@ export function createBookingStore(knex: Knex): BookingStore {
     policy: readonly string[] | EntitlementPolicy,
     now: Date = new Date(),
   ): Promise<Map<string, PairStatus>> {
-    const { allowedStatuses, completedGraceDays = 0 } = isStatusList(policy)
-      ? { allowedStatuses: policy }
-      : policy;
     const lows: string[] = [];
     const highs: string[] = [];
     const statuses = new Map<string, PairStatus>();
@@ -142,14 +156,7 @@ export function createBookingStore(knex: Knex): BookingStore {
     if (lows.length === 0) return statuses;
     const { rows } = await knex.raw<{ rows: ({ low: string; high: string } & PairStatus)[] }>(
       PAIR_STATUSES,
-      [
-        [...allowedStatuses],
-        completedGraceDays,
-        completedGraceDays,
-        now.toISOString(),
-        lows,
-        highs,
-      ],
+      [...pairStatusBindings(policy, now), lows, highs],
     );
     for (const row of rows) {
       statuses.set(pairKey(row.low, row.high), { entitled: row.entitled, known: row.known });
@@ -196,7 +203,7 @@ function isStatusList(policy: readonly string[] | EntitlementPolicy): policy is 
 }
 
 /** Smaller id first by code point, the same order as conversation ids. */
-function orderedPair(a: string, b: string): [string, string] {
+export function orderedPair(a: string, b: string): [string, string] {
   return a < b ? [a, b] : [b, a];
 }
 

@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { canonicalConversationId } from '@chat/contracts';
 import { AppError } from '@chat/errors';
+import {
+  orderedPair,
+  pairStatusBindings,
+  pairStatusesSql,
+  type EntitlementPolicy,
+} from './booking-repository';
 import { isUniqueViolation, withRedactedErrors } from './db-errors';
 import {
   MESSAGE_COLUMNS,
@@ -59,6 +65,15 @@ export interface MessageStore {
     inputs: readonly NewMessage[],
     trx?: Knex.Transaction,
   ): Promise<StoreMessageResult[]>;
+  /**
+   * storeMessages, gated by bookings in the same statement: only messages whose pair the policy
+   * entitles now (or that `gate.vouched` lists) are stored or answered as stored; the others
+   * are refused, saying whether the projection knows the pair at all.
+   */
+  storeEntitledMessages(
+    inputs: readonly NewMessage[],
+    gate: StoreGate,
+  ): Promise<GatedStoreResult[]>;
   /** The message, or undefined when there is none (or it was deleted). */
   findMessage(id: string): Promise<StoredMessage | undefined>;
   listMessages(conversationId: string, page: MessagePage): Promise<StoredMessage[]>;
@@ -71,8 +86,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /*
  * One statement stores a batch of messages, so the common case is one round trip and atomic
  * without an explicit transaction:
- * - `input`: the batch in its order (`ord`); `existing`: those whose (sender, clientMessageId)
- *   is stored already; `fresh`: the rest, each key once (its first occurrence in the batch).
+ * - `input`: the batch in its order (`ord`). When the batch is gated by bookings, `accepted` is
+ *   the part whose pair a booking entitles now (pairStatusesSql, read in the same snapshot as
+ *   the insert) or that the caller vouches for; otherwise all of it.
+ * - `existing`: accepted messages whose (sender, clientMessageId) is stored already; `fresh`:
+ *   the rest, each key once (its first occurrence in the batch).
  * - `allocated`: the conversation row is the per-conversation sequence. The upsert takes its row
  *   lock, so concurrent stores into one conversation queue here, and each batch adds its count
  *   to last_seq; its messages take the seqs after the old value in batch order. A failed
@@ -83,20 +101,47 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *   so it runs after the conversation row is locked — the order markRead locks them in too.
  * - the messages themselves; a concurrent twin (same sender and clientMessageId committed since
  *   this statement's snapshot) fails the statement on its unique key.
- * The answer holds the stored rows (`created`) and the rows that existed before (not `created`).
+ * The answer holds the stored rows ('created'), the rows stored before ('existing') and, when
+ * gated, the keys refused for want of a booking ('refused', with whether the pair is known).
  */
-const STORE_MESSAGES = `
+function storeMessagesSql(gated: boolean): string {
+  const columns = MESSAGE_COLUMNS.join(', ');
+  const accepted = gated
+    ? `statuses as (
+    ${pairStatusesSql('(select distinct pair_low as low, pair_high as high from input) as p')}
+  ), vouched as (
+    select * from unnest(?::text[], ?::text[]) as v (low, high)
+  ), gate as (
+    select s.low, s.high, s.known,
+      s.entitled or exists (select 1 from vouched v where v.low = s.low and v.high = s.high) as open
+    from statuses s
+  ), accepted as (
+    select i.* from input i
+    join gate g on g.low = i.pair_low and g.high = i.pair_high
+    where g.open
+  ),`
+    : `accepted as (select * from input),`;
+  const refused = gated
+    ? `union all
+  select 'refused', g.known, false, null, null, null, i.sender_id, null, null,
+    i.client_message_id, null, null
+  from input i
+  join gate g on g.low = i.pair_low and g.high = i.pair_high
+  where not g.open`
+    : '';
+  return `
   with input as (
     select *
-    from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-      with ordinality as i (id, conversation_id, sender_id, receiver_id, body, client_message_id, ord)
-  ), existing as (
+    from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+      with ordinality as i (id, conversation_id, sender_id, receiver_id, body, client_message_id,
+        pair_low, pair_high, ord)
+  ), ${accepted} existing as (
     select distinct m.id
-    from input i
+    from accepted i
     join messages m on m.sender_id = i.sender_id and m.client_message_id = i.client_message_id
   ), fresh as (
     select distinct on (i.sender_id, i.client_message_id) i.*
-    from input i
+    from accepted i
     where not exists (
       select 1 from messages m
       where m.sender_id = i.sender_id and m.client_message_id = i.client_message_id
@@ -148,15 +193,37 @@ const STORE_MESSAGES = `
     from numbered n
     join allocated a on a.id = n.conversation_id
     join totals t on t.conversation_id = n.conversation_id
-    returning ${MESSAGE_COLUMNS.join(', ')}
+    returning ${columns}
   )
-  select true as created, false as read, ${MESSAGE_COLUMNS.join(', ')} from inserted
+  select 'created' as outcome, true as known, false as read, ${columns} from inserted
   union all
-  select false, coalesce(r.last_read_seq >= m.seq, false), ${MESSAGE_COLUMNS.map((c) => `m.${c}`).join(', ')}
+  select 'existing', true, coalesce(r.last_read_seq >= m.seq, false),
+    ${MESSAGE_COLUMNS.map((column) => `m.${column}`).join(', ')}
   from existing e
   join messages m on m.id = e.id
   left join conversation_members r
-    on r.conversation_id = m.conversation_id and r.user_id = m.receiver_id`;
+    on r.conversation_id = m.conversation_id and r.user_id = m.receiver_id
+  ${refused}`;
+}
+
+const STORE_MESSAGES = storeMessagesSql(false);
+const STORE_ENTITLED_MESSAGES = storeMessagesSql(true);
+
+/** Who may store: the booking policy, and pairs the caller vouches for (the booking service said yes). */
+export interface StoreGate {
+  policy: EntitlementPolicy;
+  now?: Date;
+  /** pairKey-ordered pairs allowed whatever the projection says. */
+  vouched?: Iterable<readonly [string, string]>;
+}
+
+/** What became of one message of a gated batch. */
+export type GatedStoreResult = StoreMessageResult | { refused: { pairKnown: boolean } };
+
+interface StoreRow extends MessageRow {
+  outcome: 'created' | 'existing' | 'refused';
+  known: boolean;
+}
 
 export function createMessageStore(knex: Knex): MessageStore {
   const keyOf = (senderId: string, clientMessageId: string) =>
@@ -165,52 +232,79 @@ export function createMessageStore(knex: Knex): MessageStore {
   async function insertMessages(
     db: Knex,
     inputs: readonly NewMessage[],
-  ): Promise<StoreMessageResult[]> {
+    gate?: StoreGate,
+  ): Promise<GatedStoreResult[]> {
     const ids = inputs.map(() => randomUUID());
-    const { rows } = await db.raw<{ rows: (MessageRow & { created: boolean })[] }>(STORE_MESSAGES, [
+    const pairs = inputs.map((input) => orderedPair(input.senderId, input.receiverId));
+    const inputBindings = [
       ids,
       inputs.map((input) => input.conversationId),
       inputs.map((input) => input.senderId),
       inputs.map((input) => input.receiverId),
       inputs.map((input) => input.body),
       inputs.map((input) => input.clientMessageId),
-    ]);
-    const stored = new Map<string, { message: StoredMessage; created: boolean }>();
-    for (const { created, ...row } of rows) {
-      stored.set(keyOf(row.sender_id, row.client_message_id), {
-        message: toStoredMessage(row),
-        created,
-      });
-    }
+      pairs.map(([low]) => low),
+      pairs.map(([, high]) => high),
+    ];
+    const vouched = [...(gate?.vouched ?? [])].map(([a, b]) => orderedPair(a, b));
+    const { rows } = await db.raw<{ rows: StoreRow[] }>(
+      gate ? STORE_ENTITLED_MESSAGES : STORE_MESSAGES,
+      gate
+        ? [
+            ...inputBindings,
+            ...pairStatusBindings(gate.policy, gate.now),
+            vouched.map(([low]) => low),
+            vouched.map(([, high]) => high),
+          ]
+        : inputBindings,
+    );
+    const outcomes = new Map<string, StoreRow>();
+    for (const row of rows) outcomes.set(keyOf(row.sender_id, row.client_message_id), row);
     return inputs.map((input, index) => {
-      const found = stored.get(keyOf(input.senderId, input.clientMessageId));
-      if (!found) throw new Error('stored batch is missing a message');
+      const row = outcomes.get(keyOf(input.senderId, input.clientMessageId));
+      if (!row) throw new Error('stored batch is missing a message');
+      if (row.outcome === 'refused') return { refused: { pairKnown: row.known } };
+      const { outcome, known: _known, ...message } = row;
       // A key repeated within the batch was created by its first occurrence only.
-      return { message: found.message, created: found.created && found.message.id === ids[index] };
+      return {
+        message: toStoredMessage(message),
+        created: outcome === 'created' && message.id === ids[index],
+      };
     });
+  }
+
+  /** Runs the batch, once more if a concurrent twin made it fail (the retry sees it stored). */
+  async function runBatch(
+    inputs: readonly NewMessage[],
+    gate: StoreGate | undefined,
+    trx?: Knex.Transaction,
+  ): Promise<GatedStoreResult[]> {
+    for (const input of inputs) assertCanonical(input);
+    if (inputs.length === 0) return [];
+    const attempt = () =>
+      // Inside a caller's transaction, a savepoint: a duplicate must not abort the caller's work.
+      trx
+        ? trx.transaction((savepoint) => insertMessages(savepoint, inputs, gate))
+        : insertMessages(knex, inputs, gate);
+    try {
+      return await attempt();
+    } catch (error) {
+      // A concurrent twin committed between the snapshot and the insert (a client re-sending
+      // through another partition, or a redelivered command racing its first run).
+      if (!isUniqueViolation(error, 'messages_sender_client_id_key')) throw error;
+      return attempt();
+    }
   }
 
   async function storeMessages(
     inputs: readonly NewMessage[],
     trx?: Knex.Transaction,
   ): Promise<StoreMessageResult[]> {
-    for (const input of inputs) assertCanonical(input);
-    if (inputs.length === 0) return [];
-    try {
-      // Inside a caller's transaction, a savepoint: a duplicate must not abort the caller's work.
-      return trx
-        ? await trx.transaction((savepoint) => insertMessages(savepoint, inputs))
-        : await insertMessages(knex, inputs);
-    } catch (error) {
-      // A concurrent twin committed between the snapshot and the insert (a client re-sending
-      // through another partition, or a redelivered command racing its first run): the retry
-      // sees it as existing.
-      if (!isUniqueViolation(error, 'messages_sender_client_id_key')) throw error;
-      return trx
-        ? await trx.transaction((savepoint) => insertMessages(savepoint, inputs))
-        : await insertMessages(knex, inputs);
-    }
+    return (await runBatch(inputs, undefined, trx)) as StoreMessageResult[];
   }
+
+  const storeEntitledMessages: MessageStore['storeEntitledMessages'] = (inputs, gate) =>
+    runBatch(inputs, gate);
 
   async function storeMessage(
     input: NewMessage,
@@ -270,6 +364,7 @@ export function createMessageStore(knex: Knex): MessageStore {
   return withRedactedErrors({
     storeMessage,
     storeMessages,
+    storeEntitledMessages,
     findMessage,
     listMessages,
     listMessagesByIds,
