@@ -63,10 +63,23 @@ function readCpu(pid: number): { key: string; ticks: number } | undefined {
 }
 
 /**
+ * A PostgreSQL backend names its database in its title (`postgres: 15/main: user db
+ * 127.0.0.1(5432) idle`); one serving another database (another test run on the same server)
+ * is not the bench's work. Background processes (WAL writer, checkpointer, …) serve every
+ * database and count.
+ */
+function otherDatabase(pid: string, database: string): boolean {
+  const title = readText(`/proc/${pid}/cmdline`)?.replace(/\0/g, ' ') ?? '';
+  const backend = /\s(\S+)\s+(?:\S+\(\d+\)|\[local\])(?:\s|$)/.exec(title);
+  return backend !== null && backend[1] !== database;
+}
+
+/**
  * Every measured process's CPU ticks now. The servers' pids are looked up again each time:
  * PostgreSQL starts and ends backends, and a process found later counts from its start.
+ * `database` leaves out the PostgreSQL backends of other databases.
  */
-export function cpuSnapshot(generatorPid: number | undefined): CpuSnapshot {
+export function cpuSnapshot(generatorPid: number | undefined, database: string): CpuSnapshot {
   const snapshot = Object.fromEntries(
     CPU_GROUPS.map((group) => [group, new Map<string, number>()]),
   ) as CpuSnapshot;
@@ -85,6 +98,7 @@ export function cpuSnapshot(generatorPid: number | undefined): CpuSnapshot {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const group = BY_COMM[readText(`/proc/${entry}/comm`)?.trim() ?? ''];
+    if (group === 'postgres' && otherDatabase(entry, database)) continue;
     if (group) add(group, Number(entry));
   }
   return snapshot;

@@ -234,7 +234,7 @@ function sweepSections(sweep: SweepResult): Section[] {
       ],
     },
     {
-      title: `Overload: ${o.offered} msg/s (3 × the highest held rate) for ${o.durationMs / 1000} s, then ${r.rate} msg/s`,
+      title: `Overload: ${o.offered} msg/s (3 × the highest held rate, at least 750) for ${o.durationMs / 1000} s, then ${r.rate} msg/s`,
       tables: [
         keyValues([
           ['sent / accepted (ack ok)', `${o.sent} / ${o.ackedOk}`],

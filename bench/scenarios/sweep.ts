@@ -96,10 +96,10 @@ export async function runSweep(
 
   const steps: SweepStep[] = [];
   for (const [index, rate] of options.rates.entries()) {
-    const startCpu = cpuSnapshot(child.pid);
+    const startCpu = cpuSnapshot(child.pid, stack.database);
     const startedAt = now();
     const report = await runPhase(`s${index}`, [{ rate, durationMs: stepMs }]);
-    const cpuMs = cpuMsBetween(startCpu, cpuSnapshot(child.pid));
+    const cpuMs = cpuMsBetween(startCpu, cpuSnapshot(child.pid, stack.database));
     const step = judge(report.segments[0]!, report.drained, cpuMs, now() - startedAt);
     steps.push(step);
     log(stepLine(step));
