@@ -1,7 +1,10 @@
 import type { Writable } from 'node:stream';
 
 /** A stream whose writes can be held back and sent together: net.Socket, tls.TLSSocket. */
-export type CorkableStream = Pick<Writable, 'write' | 'cork' | 'uncork'>;
+export type CorkableStream = Pick<
+  Writable,
+  'write' | 'cork' | 'uncork' | 'writableLength' | 'writableHighWaterMark'
+>;
 
 const coalesced = new WeakSet<object>();
 
@@ -28,6 +31,13 @@ export function coalesceWrites(stream: CorkableStream): void {
       stream.cork();
       setImmediate(flush);
     }
-    return write.apply(this, args as Parameters<Writable['write']>);
+    if (write.apply(this, args as Parameters<Writable['write']>)) return true;
+    // Held-back writes count against the high-water mark: past it, a driver that respects
+    // backpressure (amqplib) would stop writing until 'drain', which comes only after the
+    // turn ends — a few KB per turn under load. Send what is held now instead, and keep
+    // holding the rest of the turn.
+    stream.uncork();
+    stream.cork();
+    return stream.writableLength < stream.writableHighWaterMark;
   } as Writable['write'];
 }
