@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { createChannelAcks, type ChannelAcks } from './channel-acks';
 import { PoisonMessageError } from './errors';
 import { toReceivedMessage } from './received-message';
 import {
@@ -73,6 +74,9 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
     });
     await channel.prefetch(spec.options.prefetch);
     spec.channel = channel;
+    const acks = createChannelAcks(channel, (error) =>
+      log.debug({ err: error }, 'could not settle delivery; it will be redelivered'),
+    );
     const reply = await channel.consume(
       spec.queue,
       (raw) => {
@@ -81,7 +85,8 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
           if (spec.channel === channel) channel.close().catch(() => undefined);
           return;
         }
-        void handleDelivery(spec, channel, raw);
+        acks.received(raw);
+        void handleDelivery(spec, acks, raw);
       },
       { noAck: false, exclusive: spec.options.exclusive ?? false },
     );
@@ -106,7 +111,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
 
   async function handleDelivery(
     spec: ConsumerSpec,
-    channel: Channel,
+    acks: ChannelAcks,
     raw: ConsumeMessage,
   ): Promise<void> {
     spec.inFlight++;
@@ -114,7 +119,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
     try {
       await spec.handler(toReceivedMessage(raw));
       spec.attempts.delete(key);
-      settle(() => channel.ack(raw));
+      acks.ack(raw);
     } catch (error) {
       const attempts = (spec.attempts.get(key) ?? 0) + 1;
       const maxAttempts = spec.options.maxAttempts ?? 10;
@@ -124,26 +129,26 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
           error instanceof PoisonMessageError
             ? error.message
             : `failed ${attempts} times: ${(error as Error).message}`;
-        await park(spec, channel, raw, reason);
+        await park(spec, acks, raw, reason);
       } else {
         if (spec.attempts.size > 10_000) spec.attempts.clear();
         spec.attempts.set(key, attempts);
         log.error({ err: error, queue: spec.queue, attempts }, 'handler failed, requeueing');
         await sleep(spec.options.retryDelayMs ?? 1000);
-        settle(() => channel.nack(raw, false, true));
+        acks.nack(raw, true);
       }
     } finally {
       spec.inFlight--;
     }
   }
 
-  async function park(spec: ConsumerSpec, channel: Channel, raw: ConsumeMessage, reason: string) {
+  async function park(spec: ConsumerSpec, acks: ChannelAcks, raw: ConsumeMessage, reason: string) {
     log.warn(
       { queue: spec.queue, reason, messageId: raw.properties.messageId },
       'parking poison message',
     );
     const target = spec.options.deadLetter;
-    if (!target) return settle(() => channel.nack(raw, false, false));
+    if (!target) return acks.nack(raw, false);
     try {
       // Mandatory: a target with no queue bound must not swallow the message.
       await publish(target.exchange, target.routingKey, raw.content, {
@@ -159,20 +164,11 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
           'x-original-queue': spec.queue,
         },
       });
-      settle(() => channel.ack(raw));
+      acks.ack(raw);
     } catch (error) {
       log.error({ err: error, queue: spec.queue }, 'could not park poison message, requeueing');
       await sleep(spec.options.retryDelayMs ?? 1000);
-      settle(() => channel.nack(raw, false, true));
-    }
-  }
-
-  /** Acks and nacks on a channel that closed meanwhile fail; the broker redelivers those anyway. */
-  function settle(action: () => void): void {
-    try {
-      action();
-    } catch (error) {
-      log.debug({ err: error }, 'could not settle delivery; it will be redelivered');
+      acks.nack(raw, true);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { Server } from 'socket.io';
 import { createTokenVerifier } from '@chat/auth';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, type Db } from '@chat/db';
+import { coalesceWrites } from '@chat/net';
 import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
@@ -94,6 +96,9 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     audience: config.jwtAudience,
   });
   io.use(createAuthMiddleware(verifier));
+  // A sender's ack and its message-sent leave in one write, and so does whatever else one turn
+  // emits to a socket. 'upgrade' hands over the TCP socket the websocket transport will use.
+  deps.httpServer.on('upgrade', (_request, socket: Socket) => coalesceWrites(socket));
 
   const cleanups = new Set<Promise<void>>();
   io.on('connection', (socket) => {
