@@ -47,6 +47,18 @@ export const conversationClosedPayloadSchema = z.object({
 });
 export type ConversationClosedPayload = z.infer<typeof conversationClosedPayloadSchema>;
 
+/**
+ * A send is still waiting for its outcome after SEND_DELAYED_NOTICE_MS (the database or the
+ * broker is away, or the chat is very busy): shown as "sending…". Its ack and message-sent, or
+ * its error, still come; nothing needs to be sent again.
+ */
+export interface SendDelayedPayload {
+  clientMessageId: string;
+  conversationId: string;
+  /** When the edge accepted the send (ISO 8601). */
+  since: string;
+}
+
 export type SendMessageAck =
   { ok: true; message: ChatMessage } | { ok: false; error: { code: string; message: string } };
 
@@ -71,5 +83,6 @@ export interface ServerToClientEvents {
   'left-conversation': (payload: ConversationRoomPayload) => void;
   'messages-read': (payload: MessagesReadPayload) => void;
   'conversation-closed': (payload: ConversationClosedPayload) => void;
+  'send-delayed': (payload: SendDelayedPayload) => void;
   error: (payload: ErrorPayload) => void;
 }

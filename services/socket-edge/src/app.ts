@@ -24,7 +24,7 @@ import { createPendingSends } from './delivery/pending-acks';
 import { createUserBindings } from './delivery/user-bindings';
 import { createEdgeMetrics } from './metrics';
 import { createAuthMiddleware } from './realtime/auth-middleware';
-import { registerConnectionLifecycle } from './realtime/connection-lifecycle';
+import { batchPerTurn, registerConnectionLifecycle } from './realtime/connection-lifecycle';
 import { registerConversationRooms } from './realtime/conversation-rooms';
 import { registerSendMessage } from './realtime/send-message';
 import type { ChatServer } from './realtime/types';
@@ -49,6 +49,8 @@ export interface SocketEdgeDeps {
 
 export interface SocketEdge {
   readonly io: ChatServer;
+  /** Resolves once every socket connected now has disconnected and been cleaned up. */
+  cleanedUp(): Promise<void>;
   /** Disconnects every socket, waits for their clean-up and stops consuming. */
   close(): Promise<void>;
 }
@@ -70,7 +72,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     cap: config.offlineQueueCap,
     ttlSec: config.offlineQueueTtlSec,
   });
-  const pendingSends = createPendingSends(config.sendAckTimeoutMs);
+  const pendingSends = createPendingSends(config.sendAckTimeoutMs, config.sendDelayedNoticeMs);
   const commands = createCommandPublisher({ broker, names });
   const backlog = createPartitionBacklog(config.partitions, config.sendBacklogPerPartition);
   const rateLimit = createRateLimit(redis, {
@@ -101,6 +103,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   deps.httpServer.on('upgrade', (_request, socket: Socket) => coalesceWrites(socket));
 
   const cleanups = new Set<Promise<void>>();
+  const connectLookups = batchPerTurn(conversations);
   io.on('connection', (socket) => {
     metrics.socketConnected();
     socket.once('disconnect', () => metrics.socketDisconnected());
@@ -120,7 +123,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       bindings,
       presence,
       offlineQueue,
-      conversations,
+      conversations: connectLookups,
       publisher,
       logger,
     });
@@ -162,6 +165,9 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   let closing: Promise<void> | undefined;
   return {
     io,
+    async cleanedUp() {
+      await Promise.all(cleanups);
+    },
     close() {
       closing ??= (async () => {
         clearInterval(refreshTimer);

@@ -47,9 +47,14 @@ export const socketEdgeEnv = {
     parse.positiveInt(15_000, 120_000),
     'How long a send-message waits for the stored message before its ack reports TIMEOUT',
   ),
+  sendDelayedNoticeMs: envVar(
+    'SEND_DELAYED_NOTICE_MS',
+    parse.positiveInt(2000, 120_000),
+    'How long a send-message waits before its socket gets send-delayed ("sending…"); at or above SEND_ACK_TIMEOUT_MS there is none',
+  ),
   sendBacklogPerPartition: envVar(
     'SEND_BACKLOG_PER_PARTITION',
-    parse.positiveInt(250, 100_000),
+    parse.positiveInt(128, 100_000),
     'Send commands this edge keeps in flight per partition; beyond it sends are refused at once with OVERLOADED (retryable)',
   ),
   offlineQueueCap: envVar(

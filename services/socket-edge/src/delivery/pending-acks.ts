@@ -8,6 +8,8 @@ export interface SendFailure {
 interface Waiter {
   onStored(message: ChatMessage): void;
   onFailed(error: SendFailure): void;
+  /** Still waiting after the delay notice time; called at most once. */
+  onDelayed?(): void;
 }
 
 /**
@@ -28,8 +30,15 @@ export interface PendingSends {
   readonly size: number;
 }
 
-export function createPendingSends(timeoutMs: number): PendingSends {
-  const waiting = new Map<string, { waiters: Waiter[]; timer: NodeJS.Timeout }>();
+/**
+ * `timeoutMs`: when a send gives up with TIMEOUT. `delayNoticeMs`: when its waiters hear it is
+ * delayed (`onDelayed`), so that a client shows "sending…" instead of silence during an outage.
+ */
+export function createPendingSends(timeoutMs: number, delayNoticeMs = timeoutMs): PendingSends {
+  const waiting = new Map<
+    string,
+    { waiters: Waiter[]; timer: NodeJS.Timeout; notice?: NodeJS.Timeout }
+  >();
   const keyOf = (userId: string, clientMessageId: string) => `${userId}\u0000${clientMessageId}`;
 
   const settle = (key: string, outcome: (waiter: Waiter) => void): boolean => {
@@ -37,6 +46,7 @@ export function createPendingSends(timeoutMs: number): PendingSends {
     if (!entry) return false;
     waiting.delete(key);
     clearTimeout(entry.timer);
+    clearTimeout(entry.notice);
     for (const waiter of entry.waiters) outcome(waiter);
     return true;
   };
@@ -61,7 +71,13 @@ export function createPendingSends(timeoutMs: number): PendingSends {
         timeoutMs,
       );
       timer.unref();
-      waiting.set(key, { waiters: [waiter], timer });
+      const notice =
+        delayNoticeMs < timeoutMs
+          ? setTimeout(() => {
+              for (const w of waiting.get(key)?.waiters ?? []) w.onDelayed?.();
+            }, delayNoticeMs).unref()
+          : undefined;
+      waiting.set(key, { waiters: [waiter], timer, notice });
       return false;
     },
     stored(userId, message) {

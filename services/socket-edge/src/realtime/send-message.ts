@@ -99,6 +99,12 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
           done('stored');
           ack?.({ ok: true, message: stored });
         },
+        onDelayed: () =>
+          socket.emit('send-delayed', {
+            clientMessageId,
+            conversationId,
+            since: command.acceptedAt,
+          }),
         onFailed: (failure) => {
           deps.backlog.release(partition);
           done('failed');

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
+import {
+  canonicalConversationId,
+  conversationPartition,
+  topologyNames,
+  type SendDelayedPayload,
+} from '@chat/contracts';
+import { testServiceUrls } from '@chat/testing';
+import { startChatStack, type ChatStack } from './support/chat-stack';
+import {
+  connectUser,
+  newUserId,
+  nextEvent,
+  sendWithAck,
+  type ClientSocket,
+} from './support/chat-client';
+
+const PARTITIONS = 2;
+
+describe('a send that waits for its outcome', () => {
+  let stack: ChatStack;
+  const sockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    // No message-service: every send waits until the edge gives up, as during an outage.
+    stack = await startChatStack({
+      label: 'delayed',
+      messageServices: 0,
+      env: {
+        SEND_DELAYED_NOTICE_MS: '200',
+        SEND_ACK_TIMEOUT_MS: '1500',
+        CHAT_PARTITIONS: String(PARTITIONS),
+      },
+    });
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.disconnect();
+  });
+  afterAll(() => stack?.close());
+
+  it('when its outcome takes longer than the notice time, then the socket gets send-delayed once, and the ack still comes', async () => {
+    const sender = newUserId('s');
+    const receiver = newUserId('r');
+    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
+    sockets.push(socket);
+    const delayed: SendDelayedPayload[] = [];
+    socket.on('send-delayed', (payload) => delayed.push(payload));
+    const conversationId = canonicalConversationId(sender, receiver);
+    const clientMessageId = randomUUID();
+
+    const ack = sendWithAck(socket, {
+      conversationId,
+      receiverId: receiver,
+      message: 'hello?',
+      clientMessageId,
+    });
+    const notice = await nextEvent(socket, 'send-delayed');
+
+    expect(notice).toEqual({ clientMessageId, conversationId, since: expect.any(String) });
+    expect(await ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
+    expect(delayed).toHaveLength(1);
+  });
+
+  it('when a clientMessageId is sent again while the first is in flight, then one command is published and both sends share its outcome', async () => {
+    const sender = newUserId('s');
+    const receiver = newUserId('r');
+    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
+    sockets.push(socket);
+    const delayed: SendDelayedPayload[] = [];
+    socket.on('send-delayed', (payload) => delayed.push(payload));
+    const payload = {
+      conversationId: canonicalConversationId(sender, receiver),
+      receiverId: receiver,
+      message: 'once',
+      clientMessageId: randomUUID(),
+    };
+
+    const queue = topologyNames(stack.namespace).sendQueue(
+      conversationPartition(payload.conversationId, PARTITIONS),
+    );
+    const before = await queuedCommands(queue);
+
+    const acks = await Promise.all([sendWithAck(socket, payload), sendWithAck(socket, payload)]);
+
+    expect(acks).toEqual([
+      { ok: false, error: expect.objectContaining({ code: 'TIMEOUT' }) },
+      { ok: false, error: expect.objectContaining({ code: 'TIMEOUT' }) },
+    ]);
+    expect(delayed).toHaveLength(2);
+    expect((await queuedCommands(queue)) - before).toBe(1);
+  });
+});
+
+/** Messages waiting in a queue (nothing consumes the send queues here). */
+async function queuedCommands(queue: string): Promise<number> {
+  const connection = await amqplib.connect(testServiceUrls().rabbitmqUrl);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
