@@ -63,9 +63,9 @@ interface Candidate {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Handles `chat.send-message.v1` commands in batches: every command that arrives while a batch
- * is being stored joins the next one, which is checked against the bookings in one query and
- * stored in one statement. Batches run one at a time, in arrival order, so each conversation's
+ * Handles `chat.send-message.v1` commands (alone or in an edge's batch message) in batches:
+ * every command that arrives while a batch is being stored joins the next one, which is checked
+ * against the bookings and stored in one statement. Batches run one at a time, in arrival order, so each conversation's
  * messages are stored in the order their partition queue holds them.
  *
  * A command's promise resolves — and the consumer acks it — only after its message is committed
