@@ -17,7 +17,12 @@ describe('real-time messaging', () => {
 
   beforeAll(async () => {
     // A high send budget: the 500-message test is about order and completeness, not limits.
-    stack = await startChatStack({ label: 'msg', env: { SEND_RATE_LIMIT: '1000' } });
+    // One test has 500 sends of one socket in flight at once: more than the default backlog of a
+    // partition, which would refuse the rest with OVERLOADED (send-delayed.int.test.ts shows it).
+    stack = await startChatStack({
+      label: 'msg',
+      env: { SEND_RATE_LIMIT: '1000', SEND_BACKLOG_PER_PARTITION: '1000' },
+    });
   });
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.disconnect();

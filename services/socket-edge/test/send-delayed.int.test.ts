@@ -17,6 +17,7 @@ import {
 } from './support/chat-client';
 
 const PARTITIONS = 2;
+const BACKLOG = 3;
 
 describe('a send that waits for its outcome', () => {
   let stack: ChatStack;
@@ -31,6 +32,7 @@ describe('a send that waits for its outcome', () => {
         SEND_DELAYED_NOTICE_MS: '200',
         SEND_ACK_TIMEOUT_MS: '1500',
         CHAT_PARTITIONS: String(PARTITIONS),
+        SEND_BACKLOG_PER_PARTITION: String(BACKLOG),
       },
     });
   });
@@ -89,6 +91,31 @@ describe('a send that waits for its outcome', () => {
     ]);
     expect(delayed).toHaveLength(2);
     expect((await queuedCommands(queue)) - before).toBe(1);
+  });
+
+  it('when a partition already holds the backlog of sends, then further sends to it are refused at once with OVERLOADED', async () => {
+    const sender = newUserId('s');
+    const receiver = newUserId('r');
+    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
+    sockets.push(socket);
+    const payload = {
+      conversationId: canonicalConversationId(sender, receiver),
+      receiverId: receiver,
+      message: 'busy?',
+    };
+    const waiting = Array.from({ length: BACKLOG }, () => sendWithAck(socket, payload));
+    const started = Date.now();
+
+    const refused = await sendWithAck(socket, payload);
+
+    expect(refused).toEqual({
+      ok: false,
+      error: { code: 'OVERLOADED', message: expect.any(String) },
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    for (const ack of await Promise.all(waiting)) {
+      expect(ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
+    }
   });
 });
 

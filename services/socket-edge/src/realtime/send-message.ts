@@ -43,9 +43,16 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
       typeof maybeAck === 'function' ? (maybeAck as (result: SendMessageAck) => void) : undefined;
     // Timed from the event's arrival: waiting behind this socket's earlier sends counts too.
     const done = deps.metrics.startSendTimer();
-    // Only the part up to issuing the publish is chained; confirms overlap.
+    // The rate-limit point is taken at once, so a socket's round trips to Redis overlap (they
+    // answer in the order asked); only the part from its answer to issuing the publish is
+    // chained, which keeps the publishes in emit order. Confirms overlap too.
+    const { userId } = socket.data.user;
+    const admitted = deps.rateLimit.take(userId).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('rate limit failed'),
+    );
     previous = previous
-      .then(() => send(payload, ack, done))
+      .then(() => send(payload, ack, done, admitted))
       .catch((error: unknown) => {
         log.error({ err: error }, 'send-message handler failed');
       });
@@ -55,11 +62,13 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
     payload: unknown,
     ack: ((result: SendMessageAck) => void) | undefined,
     done: (outcome: SendOutcome) => void,
+    admitted: Promise<unknown>,
   ): Promise<void> {
     const { userId } = socket.data.user;
     const claimedId = readClientMessageId(payload);
     try {
-      await deps.rateLimit.take(userId);
+      const refusal = await admitted;
+      if (refusal) throw refusal;
       const parsed = sendMessagePayloadSchema.safeParse(payload);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
