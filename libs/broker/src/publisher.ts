@@ -21,6 +21,8 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
   const { log } = state;
   const returned = new Map<string, string>();
   let confirmChannel: Promise<ConfirmChannel> | undefined;
+  /** The channel once open: publishes skip two awaits per message on the hot path. */
+  let openChannel: ConfirmChannel | undefined;
 
   function channelOn(current: ChannelModel): Promise<ConfirmChannel> {
     confirmChannel ??= current.createConfirmChannel().then((channel) => {
@@ -29,6 +31,7 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
         // A channel error (e.g. an exchange that does not exist) closes only this channel:
         // the next publish opens a fresh one.
         if (confirmChannel === created) confirmChannel = undefined;
+        if (openChannel === channel) openChannel = undefined;
       });
       channel.on('return', (message: Message) => {
         const id = (message.properties.headers as Record<string, unknown> | undefined)?.[
@@ -50,7 +53,13 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     options: PublishOptions & { messageId: string },
     deadline: number,
   ): Promise<void> {
-    const channel = await channelOn(await state.waitForConnection(deadline));
+    let channel = openChannel;
+    if (!channel) {
+      const opening = channelOn(await state.waitForConnection(deadline));
+      channel = await opening;
+      // Kept only while it is still the live channel: one that closed meanwhile is forgotten.
+      if (confirmChannel === opening) openChannel = channel;
+    }
     // A return is matched to its publish by a key of this attempt alone: message ids repeat
     // (a parked message keeps its id, a republished one too) and a return for one copy must
     // not fail another copy's publish.
@@ -149,6 +158,7 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     publish,
     reset() {
       confirmChannel = undefined;
+      openChannel = undefined;
     },
   };
 }
