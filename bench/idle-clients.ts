@@ -1,5 +1,6 @@
 // Child process of the idle-sockets scenario: holds N idle sockets, so that the server
 // process's memory grows by the server side of each connection only.
+import { mintToken } from '@chat/testing';
 import { benchUserId, closeAllSockets, connectUser, mapLimit } from './clients';
 import { now } from './stats';
 
@@ -8,7 +9,14 @@ export type IdleClientsCommand =
   | { type: 'close' };
 
 export type IdleClientsReport =
-  | { type: 'connected'; ms: number; rssMb: number; heapUsedMb: number }
+  | {
+      type: 'connected';
+      ms: number;
+      /** CPU time this process spent connecting them (user + system), in ms. */
+      cpuMs: number;
+      rssMb: number;
+      heapUsedMb: number;
+    }
   | { type: 'closed' }
   | { type: 'failed'; message: string };
 
@@ -20,16 +28,23 @@ process.on('message', (command: IdleClientsCommand) => {
     reply({ type: 'closed' });
     return;
   }
-  const users = Array.from({ length: command.count }, (_, index) =>
-    benchUserId(`${command.label}${index}`),
-  );
+  // Signed before the clock starts: signing is client work that would be timed as the server's.
+  const users = Array.from({ length: command.count }, (_, index) => {
+    const userId = benchUserId(`${command.label}${index}`);
+    return { userId, token: mintToken(userId) };
+  });
   const startedAt = now();
-  mapLimit(users, command.concurrency, (userId) => connectUser(command.baseUrl, userId)).then(
+  const startCpu = process.cpuUsage();
+  mapLimit(users, command.concurrency, ({ userId, token }) =>
+    connectUser(command.baseUrl, userId, undefined, token),
+  ).then(
     () => {
       const memory = process.memoryUsage();
+      const cpu = process.cpuUsage(startCpu);
       reply({
         type: 'connected',
         ms: Math.round(now() - startedAt),
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
         rssMb: Math.round(memory.rss / 1024 / 1024),
         heapUsedMb: Math.round(memory.heapUsed / 1024 / 1024),
       });

@@ -137,6 +137,11 @@ function sections(report: BenchReport): Section[] {
         keyValues([
           ['connect (50 at a time)', `${i.connectMs} ms, ${i.connectsPerSec} connects/s`],
           [
+            'CPU per connect',
+            `server ${i.cpuMsPerConnect.server} ms (one core: ${Math.round(1000 / i.cpuMsPerConnect.server)}/s), client ${i.cpuMsPerConnect.client} ms`,
+          ],
+          ['all disconnected and cleaned up', `${i.disconnectMs} ms`],
+          [
             'server per 1000 idle sockets',
             `RSS +${i.per1000.rssMb} MB, heap +${i.per1000.heapUsedMb} MB`,
           ],

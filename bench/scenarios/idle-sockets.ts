@@ -4,12 +4,20 @@ import { waitUntil } from '../clients';
 import type { Cleanup } from '../cleanup';
 import type { IdleClientsCommand, IdleClientsReport } from '../idle-clients';
 import type { BenchStack } from '../stack';
-import { memorySnapshot, perSecond, type MemorySnapshot } from '../stats';
+import { memorySnapshot, now, perSecond, type MemorySnapshot } from '../stats';
 
 export interface IdleSocketsResult {
   sockets: number;
   connectMs: number;
   connectsPerSec: number;
+  /** From asking every socket to close until the server finished cleaning up after them. */
+  disconnectMs: number;
+  /**
+   * CPU time per connect (user + system, ms) of the server process (this one, all three
+   * services) and of the client process: 1000 ÷ the server's figure is what one core could
+   * take, whatever the clients on the same machine leave it.
+   */
+  cpuMsPerConnect: { server: number; client: number };
   serverBefore: MemorySnapshot;
   serverConnected: MemorySnapshot;
   serverAfterDisconnect: MemorySnapshot;
@@ -42,6 +50,7 @@ export async function runIdleSockets(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const connectAll = async (count: number, label: string) => {
+    const startCpu = process.cpuUsage();
     const report = await ask(child, {
       type: 'connect',
       baseUrl: stack.baseUrl,
@@ -51,14 +60,25 @@ export async function runIdleSockets(
     });
     if (report.type !== 'connected') throw new Error(`idle clients: ${describe(report)}`);
     await waitUntil('every idle socket', () => engine.clientsCount >= baseline + count);
-    return report;
+    const cpu = process.cpuUsage(startCpu);
+    const perConnect = (ms: number) => Math.round((ms / count) * 1000) / 1000;
+    return {
+      ...report,
+      cpuMsPerConnect: {
+        server: perConnect((cpu.user + cpu.system) / 1000),
+        client: perConnect(report.cpuMs),
+      },
+    };
   };
   const closeAll = async () => {
     const report = await ask(child, { type: 'close' });
     if (report.type !== 'closed') throw new Error(`idle clients: ${describe(report)}`);
+    const startedAt = now();
     await waitUntil('the idle sockets to leave', () => engine.clientsCount <= baseline, 60_000);
-    // The last disconnect clean-ups (presence, unbinding) finish just after the sockets go.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Their clean-ups (offline restore, unbinding, presence) finish after the sockets went;
+    // until then each still holds its socket, so "after" would measure the backlog.
+    await withTimeout(stack.edge.cleanedUp(), 60_000, 'the disconnect clean-ups');
+    return Math.round(now() - startedAt);
   };
 
   // The first connections compile and cache what every later one reuses (about as much heap as
@@ -68,7 +88,7 @@ export async function runIdleSockets(
   const serverBefore = await memorySnapshot();
   const connected = await connectAll(options.sockets, 'idle');
   const serverConnected = await memorySnapshot();
-  await closeAll();
+  const disconnectMs = await closeAll();
   const serverAfterDisconnect = await memorySnapshot();
   child.disconnect();
 
@@ -77,6 +97,8 @@ export async function runIdleSockets(
     sockets: options.sockets,
     connectMs: connected.ms,
     connectsPerSec: perSecond(options.sockets, connected.ms),
+    disconnectMs,
+    cpuMsPerConnect: connected.cpuMsPerConnect,
     serverBefore,
     serverConnected,
     serverAfterDisconnect,
@@ -103,6 +125,14 @@ function ask(child: ChildProcess, command: IdleClientsCommand): Promise<IdleClie
     child.once('exit', onExit);
     child.send(command);
   });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const describe = (report: IdleClientsReport) =>

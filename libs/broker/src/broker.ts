@@ -43,9 +43,11 @@ export interface Broker {
   consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Consumer>;
   /**
    * Runs `work` on a shared plain channel (bindings and other quick declarations), in call
-   * order. Waits for a connection up to the publish timeout.
+   * order. Waits for a connection up to the publish timeout. A channel answers one request at
+   * a time: work on different `lane`s (default 0; each lane is a channel of its own, opened on
+   * first use) runs in parallel, work on one lane in call order.
    */
-  withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T>;
+  withChannel<T>(work: (channel: Channel) => Promise<T>, options?: { lane?: number }): Promise<T>;
   /** Called after a lost connection came back and topology and consumers were restored. */
   onReconnect(listener: () => void): void;
   close(): Promise<void>;
@@ -62,7 +64,7 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   const topologies: TopologySetup[] = [];
   const reconnectListeners: (() => void)[] = [];
   let model: ChannelModel | undefined;
-  let sharedChannel: Promise<Channel> | undefined;
+  const sharedChannels = new Map<number, Promise<Channel>>();
   let connectedOnce = false;
   let stopped = false;
   let connectionWaiters: (() => void)[] = [];
@@ -83,7 +85,7 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
   /** Forgets everything that lived on the connection. */
   function forgetConnection(): void {
     model = undefined;
-    sharedChannel = undefined;
+    sharedChannels.clear();
     publisher.reset();
   }
 
@@ -201,16 +203,29 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     },
     publish: publisher.publish,
     consume: consumers.consume,
-    async withChannel(work) {
+    async withChannel(work, options) {
+      const lane = options?.lane ?? 0;
       const current = await waitForConnection(Date.now() + publishTimeoutMs);
-      sharedChannel ??= current.createChannel().then((channel) => {
-        channel.on('error', (error: Error) => log.warn({ err: error }, 'shared channel error'));
-        channel.on('close', () => {
-          if (sharedChannel === created) sharedChannel = undefined;
-        });
-        return channel;
-      });
-      const created = sharedChannel;
+      let created = sharedChannels.get(lane);
+      const forget = () => {
+        if (sharedChannels.get(lane) === created) sharedChannels.delete(lane);
+      };
+      if (!created) {
+        created = current.createChannel().then(
+          (channel) => {
+            channel.on('error', (error: Error) =>
+              log.warn({ err: error, lane }, 'shared channel error'),
+            );
+            channel.on('close', forget);
+            return channel;
+          },
+          (error: unknown) => {
+            forget();
+            throw error;
+          },
+        );
+        sharedChannels.set(lane, created);
+      }
       return work(await created);
     },
     onReconnect(listener) {

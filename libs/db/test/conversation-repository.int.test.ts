@@ -250,4 +250,41 @@ describe('conversation store', () => {
     expect(await conversations.partnersOf(p1)).toEqual([me]);
     expect(await conversations.partnersOf(newUserId())).toEqual([]);
   });
+
+  it('when asked for several users at once, then one query answers each of them, those without conversations too', async () => {
+    const [me, p1, p2, loner] = [newUserId(), newUserId(), newUserId(), newUserId()];
+    await send(p1, me);
+    await send(p1, me);
+    await send(me, p2);
+    await send(p2, me);
+
+    let queries = 0;
+    const onQuery = () => (queries += 1);
+    db.knex.on('query', onQuery);
+    try {
+      const unread = await conversations.totalUnreadOfEach([me, p1, p2, loner]);
+      const partners = await conversations.partnersOfEach([me, p1, p2, loner]);
+
+      expect(queries).toBe(2);
+      expect(unread).toEqual(
+        new Map([
+          [me, 3],
+          [p1, 0],
+          [p2, 1],
+          [loner, 0],
+        ]),
+      );
+      expect(partners).toEqual(
+        new Map([
+          [me, [p1, p2].sort()],
+          [p1, [me]],
+          [p2, [me]],
+          [loner, []],
+        ]),
+      );
+    } finally {
+      db.knex.off('query', onQuery);
+    }
+    expect(await conversations.totalUnreadOfEach([])).toEqual(new Map());
+  });
 });

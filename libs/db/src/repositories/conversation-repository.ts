@@ -41,9 +41,13 @@ export interface ConversationStore {
     userId: string,
     options: { limit: number; cursor?: string },
   ): Promise<ConversationPage>;
-  /** The other members of every conversation the user belongs to, each once. */
+  /** The other members of every conversation the user belongs to, each once, sorted. */
   partnersOf(userId: string): Promise<string[]>;
+  /** `partnersOf` of each user, in one query; every given user is a key (`[]` when none). */
+  partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
   totalUnread(userId: string): Promise<number>;
+  /** `totalUnread` of each user, in one query; every given user is a key (0 when none). */
+  totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>>;
   /**
    * Moves the reader's watermark to the conversation's last seq and zeroes their unread count,
    * in `trx` when given (so the caller can add an outbox row atomically), else in a transaction
@@ -89,6 +93,19 @@ const LIST_CONVERSATIONS = `
   order by activity_us desc, id desc
   limit ?`;
 
+/* One array parameter for any number of users: the statement stays the same text (and plan). */
+const PARTNERS_OF_EACH = `
+  select distinct me.user_id, other.user_id as partner
+  from conversation_members me
+  join conversation_members other on other.conversation_id = me.conversation_id
+  where me.user_id = any(?::text[]) and other.user_id <> me.user_id`;
+
+const TOTAL_UNREAD_OF_EACH = `
+  select user_id, sum(unread_count)::bigint as total
+  from conversation_members
+  where user_id = any(?::text[])
+  group by user_id`;
+
 export function createConversationStore(knex: Knex): ConversationStore {
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
     const row = await knex('conversation_members')
@@ -124,20 +141,35 @@ export function createConversationStore(knex: Knex): ConversationStore {
   }
 
   async function partnersOf(userId: string): Promise<string[]> {
-    const partners: string[] = await knex('conversation_members as me')
-      .join('conversation_members as other', 'other.conversation_id', 'me.conversation_id')
-      .where('me.user_id', userId)
-      .whereNot('other.user_id', userId)
-      .distinct()
-      .pluck('other.user_id');
-    return partners.sort();
+    return (await partnersOfEach([userId])).get(userId)!;
+  }
+
+  async function partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const partners = new Map<string, string[]>(userIds.map((userId) => [userId, []]));
+    if (partners.size === 0) return partners;
+    const { rows } = await knex.raw<{ rows: { user_id: string; partner: string }[] }>(
+      PARTNERS_OF_EACH,
+      [[...partners.keys()]],
+    );
+    for (const row of rows) partners.get(row.user_id)!.push(row.partner);
+    // Code point order, as conversation ids have it, not the database collation's.
+    for (const list of partners.values()) list.sort();
+    return partners;
   }
 
   async function totalUnread(userId: string): Promise<number> {
-    const row = (await knex('conversation_members')
-      .where({ user_id: userId })
-      .first(knex.raw('coalesce(sum(unread_count), 0)::bigint as total'))) as { total: string };
-    return Number(row.total);
+    return (await totalUnreadOfEach([userId])).get(userId)!;
+  }
+
+  async function totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>> {
+    const totals = new Map<string, number>(userIds.map((userId) => [userId, 0]));
+    if (totals.size === 0) return totals;
+    const { rows } = await knex.raw<{ rows: { user_id: string; total: string }[] }>(
+      TOTAL_UNREAD_OF_EACH,
+      [[...totals.keys()]],
+    );
+    for (const row of rows) totals.set(row.user_id, Number(row.total));
+    return totals;
   }
 
   function markRead(
@@ -185,7 +217,15 @@ export function createConversationStore(knex: Knex): ConversationStore {
     });
   }
 
-  return withRedactedErrors({ isMember, listConversations, partnersOf, totalUnread, markRead });
+  return withRedactedErrors({
+    isMember,
+    listConversations,
+    partnersOf,
+    partnersOfEach,
+    totalUnread,
+    totalUnreadOfEach,
+    markRead,
+  });
 }
 
 function toSummary(row: SummaryRow): ConversationSummary {

@@ -7,11 +7,26 @@ import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
+import { createTurnBatcher } from './turn-batcher';
 import type { ChatSocket } from './types';
 
 export interface ConversationsPort {
   partnersOf(userId: string): Promise<string[]>;
   totalUnread(userId: string): Promise<number>;
+}
+
+/**
+ * The store's per-user lookups, each turn's batched into one query: after an edge restart the
+ * whole crowd reconnects at once, and one query per socket would queue on the pool.
+ */
+export function batchPerTurn(store: {
+  partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
+  totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>>;
+}): ConversationsPort {
+  return {
+    partnersOf: createTurnBatcher((userIds: string[]) => store.partnersOfEach(userIds)),
+    totalUnread: createTurnBatcher((userIds: string[]) => store.totalUnreadOfEach(userIds)),
+  };
 }
 
 export interface LifecycleDeps {
@@ -41,7 +56,10 @@ export function registerConnectionLifecycle(
 ): Promise<void> {
   const { bindings, presence, offlineQueue } = deps;
   const { userId, expiresAt } = socket.data.user;
-  const log = deps.logger.child({ module: 'edge:connection', userId, socketId: socket.id });
+  // Made when first needed: most sockets never log, and a child logger per socket is memory.
+  let childLog: Logger | undefined;
+  const log = () =>
+    (childLog ??= deps.logger.child({ module: 'edge:connection', userId, socketId: socket.id }));
   const confirmMs = deps.offlineConfirmMs ?? 2000;
   let queuedTaken = false;
   let confirmTimer: NodeJS.Timeout | undefined;
@@ -58,16 +76,24 @@ export function registerConnectionLifecycle(
 
   const ready = (async () => {
     await bindings.addSocket(userId);
-    const { firstSocket } = await presence.add(userId, socket.id);
-    const queuedMessages = await offlineQueue.take(userId, socket.id);
-    queuedTaken = true;
+    // Sent together, in this order, on the one Redis connection: presence is set before the
+    // queue is moved aside, and both leave in the turn's one write.
+    const [added, taken] = await Promise.allSettled([
+      presence.add(userId, socket.id),
+      offlineQueue.take(userId, socket.id),
+    ]);
+    if (taken.status === 'fulfilled') queuedTaken = true;
+    if (added.status === 'rejected') throw added.reason;
+    if (taken.status === 'rejected') throw taken.reason;
+    const { firstSocket } = added.value;
+    // Read after the take: every queued message was counted before it was queued.
     const unreadCount = await deps.conversations.totalUnread(userId);
     if (socket.disconnected) return;
     socket.emit('connected', {
       userId,
       socketId: socket.id,
       timestamp: new Date().toISOString(),
-      queuedMessages,
+      queuedMessages: taken.value,
       unreadCount,
     });
     confirmTimer = setTimeout(() => {
@@ -75,14 +101,14 @@ export function registerConnectionLifecycle(
       queuedTaken = false;
       offlineQueue
         .confirm(userId, socket.id)
-        .catch((error: unknown) => log.warn({ err: error }, 'confirm failed'));
+        .catch((error: unknown) => log().warn({ err: error }, 'confirm failed'));
     }, confirmMs);
     if (firstSocket) await notifyPartners('user-online');
   })().catch((error: unknown) => {
-    log.error({ err: error }, 'connection setup failed');
+    log().error({ err: error }, 'connection setup failed');
     reportSocketError(
       socket,
-      log,
+      log(),
       new AppError('UNAVAILABLE', 'Chat is temporarily unavailable, reconnect shortly'),
       {
         event: 'connect',
@@ -91,21 +117,35 @@ export function registerConnectionLifecycle(
     socket.disconnect(true);
   });
 
+  /** Runs one clean-up step; a failure is logged and does not stop the others. */
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (error) {
+      log().error({ err: error, step: name }, 'disconnect clean-up step failed');
+      return undefined;
+    }
+  };
+
   return new Promise<void>((resolve) => {
     socket.once('disconnect', (reason) => {
       clearTimeout(expiryTimer);
       clearTimeout(confirmTimer);
       void (async () => {
         await ready;
-        // Queued messages handed out but maybe never received: back in front of the queue.
-        if (queuedTaken) await offlineQueue.restore(userId, socket.id);
-        await bindings.removeSocket(userId);
-        const { lastSocket } = await presence.remove(userId, socket.id);
-        if (lastSocket) await notifyPartners('user-offline');
-        log.debug({ reason }, 'disconnected');
-      })()
-        .catch((error: unknown) => log.error({ err: error }, 'disconnect cleanup failed'))
-        .finally(resolve);
+        // Independent steps, each run whatever became of the others: one failure must not
+        // leave the user bound here or "online" for good.
+        const [, , removed] = await Promise.all([
+          // Queued messages handed out but maybe never received: back in front of the queue.
+          queuedTaken
+            ? step('offline restore', () => offlineQueue.restore(userId, socket.id))
+            : undefined,
+          step('unbind', () => bindings.removeSocket(userId)),
+          step('presence remove', () => presence.remove(userId, socket.id)),
+        ]);
+        if (removed?.lastSocket) await step('user-offline', () => notifyPartners('user-offline'));
+        log().debug({ reason }, 'disconnected');
+      })().finally(resolve);
     });
   });
 }
