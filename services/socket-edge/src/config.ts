@@ -54,7 +54,7 @@ export const socketEdgeEnv = {
   ),
   sendBacklogPerPartition: envVar(
     'SEND_BACKLOG_PER_PARTITION',
-    parse.positiveInt(128, 100_000),
+    parse.positiveInt(64, 100_000),
     'Send commands this edge keeps in flight per partition; beyond it sends are refused at once with OVERLOADED (retryable)',
   ),
   offlineQueueCap: envVar(
