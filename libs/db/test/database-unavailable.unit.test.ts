@@ -14,6 +14,10 @@ describe('isDatabaseUnavailable', () => {
     ['too many connections', errorWith({ code: '53300' })],
     ['the pool timing out', errorWith({ name: 'KnexTimeoutError' })],
     ['a connection terminated', new Error('Connection terminated unexpectedly')],
+    [
+      'a connection terminated mid-query, as knex reports it',
+      new Error('insert into messages … - Connection terminated unexpectedly'),
+    ],
     ['a wrapped refusal', new Error('ping failed', { cause: errorWith({ code: 'ECONNREFUSED' }) })],
   ])('when the error is %s, then the database counts as unavailable', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);

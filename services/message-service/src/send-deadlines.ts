@@ -6,11 +6,13 @@ const REMEMBER_MS = 10 * 60_000;
 
 export interface SendDeadlines {
   /**
-   * TIMEOUT when the command may no longer be stored: its edge stopped waiting (`expiresAt`
-   * passed), or an earlier command of the same sender in the same conversation was refused
-   * after this one was accepted. Undefined when it may still be stored.
+   * Whether the command may no longer be stored: its edge stopped waiting (`expiresAt` passed),
+   * or an earlier command of the same sender in the same conversation was refused after this
+   * one was accepted.
    */
-  expire(command: SendMessageCommandV1): AppError | undefined;
+  isLate(command: SendMessageCommandV1): boolean;
+  /** The TIMEOUT refusal of a late command, remembered so its in-flight followers share it. */
+  refuse(command: SendMessageCommandV1): AppError;
 }
 
 /**
@@ -33,16 +35,19 @@ export function createSendDeadlines(now: () => number): SendDeadlines {
     }
   }
 
+  const keyOf = (command: SendMessageCommandV1) => `${command.conversationId}|${command.senderId}`;
+
   return {
-    expire(command) {
-      const key = `${command.conversationId}|${command.senderId}`;
-      const at = now();
-      const lastRefusal = refusedAt.get(key);
-      const pastDeadline = command.expiresAt !== undefined && Date.parse(command.expiresAt) <= at;
-      const behindRefusal =
-        lastRefusal !== undefined && Date.parse(command.acceptedAt) <= lastRefusal;
-      if (!pastDeadline && !behindRefusal) return undefined;
-      remember(key, Math.max(at, lastRefusal ?? 0));
+    isLate(command) {
+      const lastRefusal = refusedAt.get(keyOf(command));
+      return (
+        (command.expiresAt !== undefined && Date.parse(command.expiresAt) <= now()) ||
+        (lastRefusal !== undefined && Date.parse(command.acceptedAt) <= lastRefusal)
+      );
+    },
+    refuse(command) {
+      const key = keyOf(command);
+      remember(key, Math.max(now(), refusedAt.get(key) ?? 0));
       return new AppError(
         'TIMEOUT',
         'The message was not stored in time; send it again with the same clientMessageId',

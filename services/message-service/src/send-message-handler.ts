@@ -24,7 +24,10 @@ import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from '
 import { createMicroBatcher } from './micro-batcher';
 import { createSendDeadlines } from './send-deadlines';
 
-export type MessageStorePort = Pick<MessageStore, 'storeEntitledMessages'>;
+export type MessageStorePort = Pick<
+  MessageStore,
+  'storeEntitledMessages' | 'findByClientMessageIds'
+>;
 
 export interface SendMessageHandlerDeps {
   messages: MessageStorePort;
@@ -160,12 +163,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     results: Promise<CommandOutcome>[],
     storeRetried: boolean,
   ): Promise<void> {
-    const live: Candidate[] = [];
-    for (const candidate of waiting) {
-      const expired = deadlines.expire(candidate.command);
-      if (expired) results[candidate.index] = refuse(candidate.command, expired);
-      else live.push(candidate);
-    }
+    const live = await settleLate(waiting, results);
     const unknownPairs = await storeGated(live, results, storeRetried, []);
     if (unknownPairs.length === 0) return;
     const verdicts = await deps.entitlements.checkPairs(
@@ -180,6 +178,52 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     }
     const pairs = vouched.map(({ command }) => [command.senderId, command.receiverId] as const);
     await storeGated(vouched, results, storeRetried, pairs);
+  }
+
+  /**
+   * Late commands are refused with TIMEOUT — and with each, the commands its sender had in
+   * flight behind it in that conversation — except those already stored: a command that
+   * committed before an outage (or a crash) and comes back after its deadline is announced
+   * again, everything, since its deliveries may never have been confirmed. Returns the
+   * candidates that may still be stored, in batch order.
+   */
+  async function settleLate(
+    waiting: Candidate[],
+    results: Promise<CommandOutcome>[],
+  ): Promise<Candidate[]> {
+    const live: Candidate[] = [];
+    const suspects: Candidate[] = [];
+    const suspectKeys = new Set<string>();
+    for (const candidate of waiting) {
+      const key = senderInConversation(candidate.command);
+      if (deadlines.isLate(candidate.command) || suspectKeys.has(key)) {
+        suspectKeys.add(key);
+        suspects.push(candidate);
+      } else {
+        live.push(candidate);
+      }
+    }
+    if (suspects.length === 0) return live;
+    const stored = await deps.messages.findByClientMessageIds(
+      suspects.map(({ command }) => ({
+        senderId: command.senderId,
+        clientMessageId: command.clientMessageId,
+      })),
+    );
+    const byKey = new Map(stored.map((message) => [clientKey(message), message]));
+    for (const candidate of suspects) {
+      const { command } = candidate;
+      const message = byKey.get(clientKey(command));
+      if (message) {
+        results[candidate.index] = announce(candidate, { message, created: false }, true);
+      } else if (deadlines.isLate(command)) {
+        results[candidate.index] = refuse(command, deadlines.refuse(command));
+      } else {
+        // Behind a late command that turned out to be stored: nothing to refuse it for.
+        live.push(candidate);
+      }
+    }
+    return live;
   }
 
   /**
@@ -327,6 +371,12 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
 }
 
 const BATCH_TYPE = 'chat.send-message-batch.v1';
+
+const clientKey = (message: { senderId: string; clientMessageId: string }) =>
+  `${message.senderId}\u0000${message.clientMessageId}`;
+
+const senderInConversation = (command: SendMessageCommandV1) =>
+  `${command.conversationId}\u0000${command.senderId}`;
 
 function isBatchEnvelope(body: unknown): boolean {
   return (

@@ -35,7 +35,15 @@ const unavailable = () =>
 function createStore(failures: (Error | { body: string; error: Error })[] = []) {
   const stored: string[] = [];
   const calls: string[][] = [];
+  const records: MessageRecord[] = [];
   const store: MessageStorePort = {
+    findByClientMessageIds: async (keys) =>
+      records.filter((record) =>
+        keys.some(
+          (key) =>
+            key.senderId === record.senderId && key.clientMessageId === record.clientMessageId,
+        ),
+      ),
     async storeEntitledMessages(inputs: readonly NewMessage[]) {
       calls.push(inputs.map((input) => input.body));
       const failure = failures[0];
@@ -54,6 +62,7 @@ function createStore(failures: (Error | { body: string; error: Error })[] = []) 
           editedAt: null,
           read: false,
         };
+        records.push(message);
         return { message, created: true };
       });
     },
@@ -148,6 +157,7 @@ describe('send command handling', () => {
     const { publisher, rejected } = recordingPublisher();
     const first = command('original');
     const store: MessageStorePort = {
+      findByClientMessageIds: async () => [],
       storeEntitledMessages: async (inputs) =>
         inputs.map((input) => ({
           message: {
@@ -203,5 +213,21 @@ describe('send command handling', () => {
       message: expect.stringMatching(/^command 1: invalid chat.send-message.v1/),
     });
     expect(stored).toEqual(['one', 'three']);
+  });
+
+  it('when a command comes back after its deadline but was stored before (its deliveries unconfirmed), then it is announced again, new-message included, not refused', async () => {
+    const { store, stored } = createStore();
+    const { publisher, deliveries, rejected } = recordingPublisher();
+    const handle = handlerWith(store, publisher);
+    const first = command('stored before the outage');
+    await handle(received(first));
+    deliveries.length = 0;
+
+    const late = { ...first, expiresAt: new Date(Date.now() - 1).toISOString() };
+    await handle({ ...received(late), redelivered: true } as ReceivedMessage);
+
+    expect(rejected()).toEqual([]);
+    expect(deliveries.map((d) => d.event).sort()).toEqual(['message-sent', 'new-message']);
+    expect(stored).toEqual(['stored before the outage']);
   });
 });

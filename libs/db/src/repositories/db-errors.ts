@@ -72,7 +72,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       if (code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
     }
     if (name === 'KnexTimeoutError') return true;
-    if (typeof message === 'string' && message.startsWith('Connection terminated')) return true;
+    // knex puts the failed SQL in front of the driver's message: "<sql> - Connection terminated…".
+    if (typeof message === 'string' && message.includes('Connection terminated')) return true;
     current = cause;
   }
   return false;

@@ -76,6 +76,10 @@ export interface MessageStore {
   ): Promise<GatedStoreResult[]>;
   /** The message, or undefined when there is none (or it was deleted). */
   findMessage(id: string): Promise<StoredMessage | undefined>;
+  /** The stored messages with these (senderId, clientMessageId) keys; those not stored are absent. */
+  findByClientMessageIds(
+    keys: readonly { senderId: string; clientMessageId: string }[],
+  ): Promise<StoredMessage[]>;
   listMessages(conversationId: string, page: MessagePage): Promise<StoredMessage[]>;
   /** The messages with these ids that exist, oldest first; ids that are not UUIDs are skipped. */
   listMessagesByIds(ids: readonly string[]): Promise<StoredMessage[]>;
@@ -314,6 +318,17 @@ export function createMessageStore(knex: Knex): MessageStore {
     return result!;
   }
 
+  async function findByClientMessageIds(
+    keys: readonly { senderId: string; clientMessageId: string }[],
+  ): Promise<StoredMessage[]> {
+    if (keys.length === 0) return [];
+    const rows = (await selectMessages(knex).whereRaw(
+      '(m.sender_id, m.client_message_id) in (select * from unnest(?::text[], ?::text[]))',
+      [keys.map((key) => key.senderId), keys.map((key) => key.clientMessageId)],
+    )) as MessageRow[];
+    return toStoredMessages(rows);
+  }
+
   async function findMessage(id: string): Promise<StoredMessage | undefined> {
     if (!UUID.test(id)) return undefined;
     const row = (await selectMessages(knex).where('m.id', id).whereNull('m.deleted_at').first()) as
@@ -365,6 +380,7 @@ export function createMessageStore(knex: Knex): MessageStore {
     storeMessage,
     storeMessages,
     storeEntitledMessages,
+    findByClientMessageIds,
     findMessage,
     listMessages,
     listMessagesByIds,
