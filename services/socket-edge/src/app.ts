@@ -56,6 +56,10 @@ export interface SocketEdge {
 }
 
 const PRESENCE_TTL_SEC = 90;
+/** How long shutdown waits for the outcome of sends in flight before answering UNAVAILABLE. */
+const SEND_DRAIN_MS = 3000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge> {
   const { config, broker } = deps;
@@ -103,6 +107,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   deps.httpServer.on('upgrade', (_request, socket: Socket) => coalesceWrites(socket));
 
   const cleanups = new Set<Promise<void>>();
+  let stopping = false;
   const connectLookups = batchPerTurn(conversations);
   io.on('connection', (socket) => {
     metrics.socketConnected();
@@ -113,6 +118,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       pendingSends,
       backlog,
       sendAckTimeoutMs: config.sendAckTimeoutMs,
+      accepting: () => !stopping,
       rateLimit,
       messageMaxLength: config.messageMaxLength,
       metrics,
@@ -171,13 +177,18 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     close() {
       closing ??= (async () => {
         clearInterval(refreshTimer);
-        io.disconnectSockets(true);
-        await Promise.all(cleanups);
-        await Promise.all(consumers.map((consumer) => consumer.cancel()));
+        // Every send gets its answer before its socket goes: new ones are refused, those in
+        // flight get their outcome for a while (deliveries still arrive), the rest UNAVAILABLE.
+        stopping = true;
+        const deadline = Date.now() + SEND_DRAIN_MS;
+        while (pendingSends.size > 0 && Date.now() < deadline) await sleep(20);
         pendingSends.failAll({
           code: 'UNAVAILABLE',
           message: 'The server is shutting down, send again',
         });
+        io.disconnectSockets(true);
+        await Promise.all(cleanups);
+        await Promise.all(consumers.map((consumer) => consumer.cancel()));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();
       return closing;

@@ -10,6 +10,7 @@ import { testServiceUrls } from '@chat/testing';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
   connectUser,
+  eventually,
   newUserId,
   nextEvent,
   sendWithAck,
@@ -116,6 +117,32 @@ describe('a send that waits for its outcome', () => {
     for (const ack of await Promise.all(waiting)) {
       expect(ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
     }
+  });
+
+  // Last: it shuts the edge down.
+  it('when the edge shuts down with a send in flight, then the send gets its answer before its socket closes', async () => {
+    const sender = newUserId('s');
+    const receiver = newUserId('r');
+    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
+    sockets.push(socket);
+    const order: string[] = [];
+    const ack = sendWithAck(socket, {
+      conversationId: canonicalConversationId(sender, receiver),
+      receiverId: receiver,
+      message: 'in flight at shutdown',
+    }).then((answer) => {
+      order.push('answer');
+      return answer;
+    });
+    await nextEvent(socket, 'send-delayed');
+    socket.on('disconnect', () => order.push('disconnect'));
+
+    await stack.edges[0]!.close();
+
+    // Its own timeout (1.5 s here) comes first; with a longer one, shutdown answers UNAVAILABLE.
+    expect(await ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
+    await eventually(() => order.length === 2);
+    expect(order).toEqual(['answer', 'disconnect']);
   });
 });
 

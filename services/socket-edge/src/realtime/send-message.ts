@@ -23,6 +23,8 @@ export interface SendMessageDeps {
   backlog: PartitionBacklog;
   /** How long a send waits for its outcome (SEND_ACK_TIMEOUT_MS); commands expire a little earlier. */
   sendAckTimeoutMs: number;
+  /** False while the edge shuts down: sends are refused with UNAVAILABLE at once. */
+  accepting: () => boolean;
   rateLimit: RateLimit;
   messageMaxLength: number;
   metrics: EdgeMetrics;
@@ -67,6 +69,9 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
     const { userId } = socket.data.user;
     const claimedId = readClientMessageId(payload);
     try {
+      if (!deps.accepting()) {
+        throw new AppError('UNAVAILABLE', 'The server is shutting down, send again');
+      }
       const refusal = await admitted;
       if (refusal) throw refusal;
       const parsed = sendMessagePayloadSchema.safeParse(payload);
