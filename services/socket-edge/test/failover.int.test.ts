@@ -16,7 +16,8 @@ describe('several message-service instances', () => {
     stack = await startChatStack({
       label: 'failover',
       messageServices: 2,
-      env: { SEND_RATE_LIMIT: '1000' },
+      // 200 sends of one socket in flight at once: past the default backlog of a partition.
+      env: { SEND_RATE_LIMIT: '1000', SEND_BACKLOG_PER_PARTITION: '1000' },
     });
   });
   afterAll(async () => {
