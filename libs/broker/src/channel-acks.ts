@@ -14,6 +14,8 @@ export interface ChannelAcks {
   ack(message: Message): void;
   /** Rejects it at once (requeued or dead-lettered by the broker). */
   nack(message: Message, requeue: boolean): void;
+  /** Sends the acks waiting for the end of the turn now (before the channel closes). */
+  flush(): void;
 }
 
 export function createChannelAcks(
@@ -70,5 +72,6 @@ export function createChannelAcks(
       unsettled.delete(message.fields.deliveryTag);
       settle(() => channel.nack(message, false, requeue));
     },
+    flush,
   };
 }

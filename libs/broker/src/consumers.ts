@@ -17,6 +17,8 @@ interface ConsumerSpec {
   handler: MessageHandler;
   options: ConsumeOptions;
   channel?: Channel;
+  /** The acks of `channel`'s deliveries. */
+  acks?: ChannelAcks;
   consumerTag?: string;
   cancelled: boolean;
   inFlight: number;
@@ -77,6 +79,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
     const acks = createChannelAcks(channel, (error) =>
       log.debug({ err: error }, 'could not settle delivery; it will be redelivered'),
     );
+    spec.acks = acks;
     const reply = await channel.consume(
       spec.queue,
       (raw) => {
@@ -201,6 +204,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
           if (channel && spec.consumerTag)
             await channel.cancel(spec.consumerTag).catch(() => undefined);
           while (spec.inFlight > 0) await sleep(20);
+          spec.acks?.flush();
           spec.channel = undefined;
           if (channel) await channel.close().catch(() => undefined);
         },
@@ -231,6 +235,14 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
         }
       }
       while ([...specs].some((s) => s.inFlight > 0) && Date.now() < deadline) await sleep(20);
+      // Acks go out now, and closing each channel (ordered after its acks) makes sure the broker
+      // had them before the connection goes.
+      await Promise.all(
+        [...specs].map(async (spec) => {
+          spec.acks?.flush();
+          await spec.channel?.close().catch(() => undefined);
+        }),
+      );
     },
   };
 }

@@ -63,4 +63,14 @@ describe('channel acks', () => {
     await nextTurn();
     expect(errors).toHaveLength(1);
   });
+
+  it('when flushed before the turn ends (the channel is about to close), then the acks go out at once', () => {
+    const { channel, calls } = recordingChannel();
+    const acks = createChannelAcks(channel, () => undefined);
+    const message = delivery(1);
+    acks.received(message);
+    acks.ack(message);
+    acks.flush();
+    expect(calls).toEqual(['ack ≤1']);
+  });
 });
