@@ -2,9 +2,10 @@ import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { stopContainers } from './containers';
 import { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
+import { dropDatabasesWithPrefix, scratchDatabasePrefix } from './scratch-database';
 
 /**
- * Drops this run's database and deletes whatever Redis keys, queues and exchanges its tests
+ * Drops this run's database (and the scratch databases its tests left) and deletes whatever Redis keys, queues and exchanges its tests
  * left under the run's prefix (tests clean up after themselves; this catches the ones that
  * failed half way).
  */
@@ -20,6 +21,7 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await admin.destroy();
   }
+  await dropDatabasesWithPrefix(adminUrl, scratchDatabasePrefix(runId));
 
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
     lazyConnect: true,

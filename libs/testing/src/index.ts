@@ -6,7 +6,14 @@ export {
   withDatabase,
   type ServiceUrls,
 } from './service-urls';
-export { createTcpProxy, type TcpProxy } from './tcp-proxy';
+export { createTcpProxy, type CutMode, type TcpProxy, type TcpProxyStats } from './tcp-proxy';
+export {
+  createScratchDatabase,
+  dropDatabasesWithPrefix,
+  scratchDatabasePrefix,
+  type ScratchDatabase,
+} from './scratch-database';
+export { queueCounts, type QueueCount } from './queue-counts';
 export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
 export * from './tokens';
 export { metricValue, parseMetricSamples, type MetricSample } from './metrics-text';
