@@ -1,0 +1,326 @@
+import { PoisonMessageError, type ChatPublisher } from '@chat/broker';
+import {
+  checkSendRules,
+  delivery,
+  sendMessageCommandV1Schema,
+  toChatMessage,
+  type SendMessageCommandV1,
+} from '@chat/contracts';
+import {
+  isRetryableDatabaseError,
+  pairKey,
+  type EntitlementPolicy,
+  type GatedStoreResult,
+  type MessageStore,
+  type NewMessage,
+  type StoreMessageResult,
+} from '@chat/db';
+import { AppError, isAppError } from '@chat/errors';
+import type { Logger } from '@chat/observability';
+import type { z } from 'zod';
+import type { EntitlementChecker } from './entitlements';
+import type { CommandOutcome, MessageMetrics } from './metrics';
+import { createSendDeadlines } from './send-deadlines';
+
+export type MessageStorePort = Pick<
+  MessageStore,
+  'storeEntitledMessages' | 'findByClientMessageIds'
+>;
+
+export interface SendBatchDeps {
+  messages: MessageStorePort;
+  /** Which bookings let a pair chat; checked in the statement that stores the messages. */
+  policy: EntitlementPolicy;
+  /** Asked about pairs the booking projection has never seen (it may ask the booking service). */
+  entitlements: Pick<EntitlementChecker, 'checkPairs'>;
+  publisher: ChatPublisher;
+  messageMaxLength: number;
+  /** Which failures pause the batch and try again; default: database unavailable, deadlock, serialization, timeout. */
+  isRetryable?: (error: unknown) => boolean;
+  /** Waits between those attempts; the last one repeats for as long as the failure lasts. Default 100, 250, 500, 1000 ms. */
+  retryDelaysMs?: readonly number[];
+  metrics: MessageMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** A command as it came from the queue, alone or out of a batch message. */
+export interface QueuedCommand {
+  body: unknown;
+  redelivered: boolean;
+}
+
+/** A command that passed the checks every command gets, waiting for its booking check and store. */
+interface Candidate {
+  index: number;
+  command: SendMessageCommandV1;
+  body: string;
+  redelivered: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one batch of send commands: checks each, refuses the late, stores the rest where a booking
+ * entitles them in one statement, and starts the publishes of each outcome. Resolves once the
+ * next batch may start, with a promise per command that settles when its publishes are
+ * confirmed (the command may then be acked). While the database is unavailable it holds the
+ * batch and tries again; see createSendMessageHandler.
+ */
+export function createSendBatchRunner(
+  deps: SendBatchDeps,
+): (batch: QueuedCommand[]) => Promise<Promise<CommandOutcome>[]> {
+  const log = deps.logger.child({ module: 'message:send' });
+  const { metrics } = deps;
+  const isRetryable = deps.isRetryable ?? isRetryableDatabaseError;
+  const retryDelaysMs = deps.retryDelaysMs ?? [100, 250, 500, 1000];
+  const deadlines = createSendDeadlines(deps.now ?? Date.now);
+
+  /** Publishes the refusal to the sender's edge; resolves once the broker confirmed it. */
+  function refuse(command: SendMessageCommandV1, error: AppError): Promise<CommandOutcome> {
+    const { senderId, clientMessageId, conversationId, correlationId } = command;
+    log.info({ correlationId, conversationId, code: error.code }, 'send refused');
+    metrics.sendRefused(error.code);
+    return deps.publisher
+      .deliver(
+        delivery(
+          senderId,
+          'send-rejected',
+          { clientMessageId, conversationId, code: error.code, message: error.message },
+          correlationId,
+        ),
+      )
+      .then(() => 'refused');
+  }
+
+  /** The stored message to its sender and receiver, and its domain event. */
+  function announce(
+    candidate: Candidate,
+    { message, created }: StoreMessageResult,
+    publishAll: boolean,
+  ): Promise<CommandOutcome> {
+    const { command } = candidate;
+    const { senderId, receiverId, conversationId, correlationId } = command;
+    if (
+      !created &&
+      (message.body !== candidate.body || message.conversationId !== conversationId)
+    ) {
+      return refuse(command, new AppError('CLIENT_MESSAGE_ID_REUSED'));
+    }
+    metrics.messageStored(created);
+    const chatMessage = toChatMessage(message);
+    const publishes = [
+      deps.publisher.deliver(delivery(senderId, 'message-sent', chatMessage, correlationId)),
+    ];
+    // A client re-sending a clientMessageId only needs its confirmation; a redelivered command,
+    // or one whose first store attempt may have committed unseen, may have died before its
+    // deliveries were confirmed, so it publishes everything again (receivers dedupe by id).
+    if (created || publishAll) {
+      publishes.push(
+        deps.publisher.deliver(delivery(receiverId, 'new-message', chatMessage, correlationId)),
+        deps.publisher.emitEvent(
+          {
+            type: 'chat.message.created.v1',
+            messageId: message.id,
+            conversationId,
+            seq: message.seq,
+            senderId,
+            receiverId,
+            message: message.body,
+            createdAt: chatMessage.timestamp,
+          },
+          correlationId,
+        ),
+      );
+    }
+    return Promise.all(publishes).then(() => 'stored');
+  }
+
+  /**
+   * One attempt at the candidates still waiting: refuses the expired, stores the rest where a
+   * booking entitles them (checked in the same statement), and asks the booking service about
+   * pairs the projection has never seen. A retryable failure throws and the caller tries the
+   * whole attempt again; what was committed meanwhile is then found stored.
+   */
+  async function attempt(
+    waiting: Candidate[],
+    results: Promise<CommandOutcome>[],
+    storeRetried: boolean,
+  ): Promise<void> {
+    const live = await settleLate(waiting, results);
+    const unknownPairs = await storeGated(live, results, storeRetried, []);
+    if (unknownPairs.length === 0) return;
+    const verdicts = await deps.entitlements.checkPairs(
+      unknownPairs.map(({ command }) => [command.senderId, command.receiverId] as const),
+    );
+    const vouched: Candidate[] = [];
+    for (const candidate of unknownPairs) {
+      const { senderId, receiverId } = candidate.command;
+      const refusal = verdicts.get(pairKey(senderId, receiverId));
+      if (refusal) results[candidate.index] = refuse(candidate.command, refusal);
+      else vouched.push(candidate);
+    }
+    const pairs = vouched.map(({ command }) => [command.senderId, command.receiverId] as const);
+    await storeGated(vouched, results, storeRetried, pairs);
+  }
+
+  /**
+   * Late commands are refused with TIMEOUT — and with each, the commands its sender had in
+   * flight behind it in that conversation — except those already stored: a command that
+   * committed before an outage (or a crash) and comes back after its deadline is announced
+   * again, everything, since its deliveries may never have been confirmed. Returns the
+   * candidates that may still be stored, in batch order.
+   */
+  async function settleLate(
+    waiting: Candidate[],
+    results: Promise<CommandOutcome>[],
+  ): Promise<Candidate[]> {
+    const live: Candidate[] = [];
+    const suspects: Candidate[] = [];
+    const suspectKeys = new Set<string>();
+    for (const candidate of waiting) {
+      const key = senderInConversation(candidate.command);
+      if (deadlines.isLate(candidate.command) || suspectKeys.has(key)) {
+        suspectKeys.add(key);
+        suspects.push(candidate);
+      } else {
+        live.push(candidate);
+      }
+    }
+    if (suspects.length === 0) return live;
+    const stored = await deps.messages.findByClientMessageIds(
+      suspects.map(({ command }) => ({
+        senderId: command.senderId,
+        clientMessageId: command.clientMessageId,
+      })),
+    );
+    const byKey = new Map(stored.map((message) => [clientKey(message), message]));
+    for (const candidate of suspects) {
+      const { command } = candidate;
+      const message = byKey.get(clientKey(command));
+      if (message) {
+        results[candidate.index] = announce(candidate, { message, created: false }, true);
+      } else if (deadlines.isLate(command)) {
+        results[candidate.index] = refuse(command, deadlines.refuse(command));
+      } else {
+        // Behind a late command that turned out to be stored: nothing to refuse it for.
+        live.push(candidate);
+      }
+    }
+    return live;
+  }
+
+  /**
+   * Stores the candidates whose pair a booking entitles (or `vouched` lists) in one statement,
+   * refuses those the projection knows are not entitled, and returns those of pairs it has
+   * never seen. When the statement fails for a reason that is not the database's availability,
+   * each message goes on its own so that one bad message fails alone.
+   */
+  async function storeGated(
+    candidates: Candidate[],
+    results: Promise<CommandOutcome>[],
+    storeRetried: boolean,
+    vouched: (readonly [string, string])[],
+  ): Promise<Candidate[]> {
+    if (candidates.length === 0) return [];
+    const gate = { policy: deps.policy, vouched };
+    const inputOf = ({ command, body }: Candidate): NewMessage => ({
+      conversationId: command.conversationId,
+      senderId: command.senderId,
+      receiverId: command.receiverId,
+      body,
+      clientMessageId: command.clientMessageId,
+    });
+    let outcomes: [Candidate, GatedStoreResult][] = [];
+    try {
+      const stored = await deps.messages.storeEntitledMessages(candidates.map(inputOf), gate);
+      outcomes = candidates.map((candidate, index) => [candidate, stored[index]!]);
+    } catch (error) {
+      if (isRetryable(error) || candidates.length === 1) throw error;
+      log.warn({ err: error, size: candidates.length }, 'batch store failed, storing one by one');
+      for (const candidate of candidates) {
+        try {
+          const [result] = await deps.messages.storeEntitledMessages([inputOf(candidate)], gate);
+          outcomes.push([candidate, result!]);
+        } catch (failure) {
+          if (isRetryable(failure)) throw failure;
+          results[candidate.index] = Promise.reject(failure);
+        }
+      }
+    }
+    const unknownPairs: Candidate[] = [];
+    for (const [candidate, outcome] of outcomes) {
+      if (!('refused' in outcome)) {
+        results[candidate.index] = announce(
+          candidate,
+          outcome,
+          candidate.redelivered || storeRetried,
+        );
+      } else if (outcome.refused.pairKnown || vouched.length > 0) {
+        results[candidate.index] = refuse(candidate.command, new AppError('BOOKING_REQUIRED'));
+      } else {
+        unknownPairs.push(candidate);
+      }
+    }
+    log.debug({ stored: outcomes.length - unknownPairs.length }, 'batch stored');
+    return unknownPairs;
+  }
+
+  async function runBatch(batch: QueuedCommand[]): Promise<Promise<CommandOutcome>[]> {
+    metrics.sendBatch(batch.length);
+    const results: Promise<CommandOutcome>[] = new Array<Promise<CommandOutcome>>(batch.length);
+    let waiting: Candidate[] = [];
+    batch.forEach(({ body: received, redelivered }, index) => {
+      const parsed = sendMessageCommandV1Schema.safeParse(received);
+      if (!parsed.success) {
+        results[index] = Promise.reject(
+          new PoisonMessageError(`invalid chat.send-message.v1: ${describe(parsed.error)}`),
+        );
+        return;
+      }
+      const command = parsed.data;
+      try {
+        const body = checkSendRules(command, deps.messageMaxLength);
+        waiting.push({ index, command, body, redelivered });
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        results[index] = refuse(command, error);
+      }
+    });
+
+    for (let failures = 0; waiting.length > 0; failures++) {
+      try {
+        await attempt(waiting, results, failures > 0);
+        waiting = [];
+      } catch (error) {
+        if (!isRetryable(error)) {
+          for (const { index } of waiting) results[index] = Promise.reject(error);
+          break;
+        }
+        const delay = retryDelaysMs[Math.min(failures, retryDelaysMs.length - 1)] ?? 1000;
+        log.warn(
+          { err: error, waiting: waiting.length, attempt: failures + 1, delayMs: delay },
+          'database unavailable, holding the batch and trying again',
+        );
+        metrics.storeRetried();
+        await sleep(delay);
+      }
+    }
+    // Settled later by the consumer; mark them handled now so none counts as unhandled meanwhile.
+    for (const result of results) result.catch(() => undefined);
+    return results;
+  }
+
+  return runBatch;
+}
+
+export function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown';
+}
+
+const clientKey = (message: { senderId: string; clientMessageId: string }) =>
+  `${message.senderId}\u0000${message.clientMessageId}`;
+
+const senderInConversation = (command: SendMessageCommandV1) =>
+  `${command.conversationId}\u0000${command.senderId}`;
