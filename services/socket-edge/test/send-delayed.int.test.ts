@@ -42,42 +42,40 @@ describe('a send that waits for its outcome', () => {
   });
   afterAll(() => stack?.close());
 
-  it('when its outcome takes longer than the notice time, then the socket gets send-delayed once, and the ack still comes', async () => {
+  /** A connected sender, the send-delayed notices it got, and a payload to its partner. */
+  async function connectedSender(message: string) {
     const sender = newUserId('s');
     const receiver = newUserId('r');
     const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
     sockets.push(socket);
     const delayed: SendDelayedPayload[] = [];
-    socket.on('send-delayed', (payload) => delayed.push(payload));
-    const conversationId = canonicalConversationId(sender, receiver);
-    const clientMessageId = randomUUID();
-
-    const ack = sendWithAck(socket, {
-      conversationId,
+    socket.on('send-delayed', (notice) => delayed.push(notice));
+    const payload = {
+      conversationId: canonicalConversationId(sender, receiver),
       receiverId: receiver,
-      message: 'hello?',
-      clientMessageId,
-    });
+      message,
+      clientMessageId: randomUUID(),
+    };
+    return { socket, delayed, payload };
+  }
+
+  it('when its outcome takes longer than the notice time, then the socket gets send-delayed once, and the ack still comes', async () => {
+    const { socket, delayed, payload } = await connectedSender('hello?');
+
+    const ack = sendWithAck(socket, payload);
     const notice = await nextEvent(socket, 'send-delayed');
 
-    expect(notice).toEqual({ clientMessageId, conversationId, since: expect.any(String) });
+    expect(notice).toEqual({
+      clientMessageId: payload.clientMessageId,
+      conversationId: payload.conversationId,
+      since: expect.any(String),
+    });
     expect(await ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
     expect(delayed).toHaveLength(1);
   });
 
   it('when a clientMessageId is sent again while the first is in flight, then one command is published and both sends share its outcome', async () => {
-    const sender = newUserId('s');
-    const receiver = newUserId('r');
-    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
-    sockets.push(socket);
-    const delayed: SendDelayedPayload[] = [];
-    socket.on('send-delayed', (payload) => delayed.push(payload));
-    const payload = {
-      conversationId: canonicalConversationId(sender, receiver),
-      receiverId: receiver,
-      message: 'once',
-      clientMessageId: randomUUID(),
-    };
+    const { socket, delayed, payload } = await connectedSender('once');
 
     const queue = topologyNames(stack.namespace).sendQueue(
       conversationPartition(payload.conversationId, PARTITIONS),
@@ -95,19 +93,12 @@ describe('a send that waits for its outcome', () => {
   });
 
   it('when a partition already holds the backlog of sends, then further sends to it are refused at once with OVERLOADED', async () => {
-    const sender = newUserId('s');
-    const receiver = newUserId('r');
-    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
-    sockets.push(socket);
-    const payload = {
-      conversationId: canonicalConversationId(sender, receiver),
-      receiverId: receiver,
-      message: 'busy?',
-    };
-    const waiting = Array.from({ length: BACKLOG }, () => sendWithAck(socket, payload));
+    const { socket, payload } = await connectedSender('busy?');
+    const send = () => sendWithAck(socket, { ...payload, clientMessageId: randomUUID() });
+    const waiting = Array.from({ length: BACKLOG }, send);
     const started = Date.now();
 
-    const refused = await sendWithAck(socket, payload);
+    const refused = await send();
 
     expect(refused).toEqual({
       ok: false,
@@ -121,16 +112,9 @@ describe('a send that waits for its outcome', () => {
 
   // Last: it shuts the edge down.
   it('when the edge shuts down with a send in flight, then the send gets its answer before its socket closes', async () => {
-    const sender = newUserId('s');
-    const receiver = newUserId('r');
-    const { socket } = await connectUser(stack.edgeUrls[0]!, sender);
-    sockets.push(socket);
+    const { socket, payload } = await connectedSender('in flight at shutdown');
     const order: string[] = [];
-    const ack = sendWithAck(socket, {
-      conversationId: canonicalConversationId(sender, receiver),
-      receiverId: receiver,
-      message: 'in flight at shutdown',
-    }).then((answer) => {
+    const ack = sendWithAck(socket, payload).then((answer) => {
       order.push('answer');
       return answer;
     });
