@@ -12,8 +12,6 @@ export type IdleClientsReport =
   | {
       type: 'connected';
       ms: number;
-      /** CPU time this process spent connecting them (user + system), in ms. */
-      cpuMs: number;
       rssMb: number;
       heapUsedMb: number;
     }
@@ -34,17 +32,14 @@ process.on('message', (command: IdleClientsCommand) => {
     return { userId, token: mintToken(userId) };
   });
   const startedAt = now();
-  const startCpu = process.cpuUsage();
   mapLimit(users, command.concurrency, ({ userId, token }) =>
     connectUser(command.baseUrl, userId, undefined, token),
   ).then(
     () => {
       const memory = process.memoryUsage();
-      const cpu = process.cpuUsage(startCpu);
       reply({
         type: 'connected',
         ms: Math.round(now() - startedAt),
-        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
         rssMb: Math.round(memory.rss / 1024 / 1024),
         heapUsedMb: Math.round(memory.heapUsed / 1024 / 1024),
       });

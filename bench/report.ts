@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MachineInfo } from './machine';
+import { SERVER_GROUPS } from './proc-stat';
 import type { BenchOptions } from './options';
 import type { HistoryResult } from './scenarios/history';
 import type { IdleSocketsResult } from './scenarios/idle-sockets';
@@ -136,10 +137,7 @@ function sections(report: BenchReport): Section[] {
       tables: [
         keyValues([
           ['connect (50 at a time)', `${i.connectMs} ms, ${i.connectsPerSec} connects/s`],
-          [
-            'CPU per connect',
-            `server ${i.cpuMsPerConnect.server} ms (one core: ${Math.round(1000 / i.cpuMsPerConnect.server)}/s), client ${i.cpuMsPerConnect.client} ms`,
-          ],
+          ['CPU ms per connect', idleCpuPerConnect(i.cpuMsPerConnect)],
           ['all disconnected and cleaned up', `${i.disconnectMs} ms`],
           [
             'server per 1000 idle sockets',
@@ -160,6 +158,15 @@ function sections(report: BenchReport): Section[] {
     tables: [{ header: ['when', 'RSS MB', 'heap used MB', 'external MB'], rows: memoryRows }],
   });
   return out;
+}
+
+/** Each server's CPU per connect, their sum and the clients'. */
+function idleCpuPerConnect(cpu: IdleSocketsResult['cpuMsPerConnect']): string {
+  const server = SERVER_GROUPS.reduce((sum, group) => sum + cpu[group], 0);
+  return (
+    `chat ${cpu.chat}, RabbitMQ ${cpu.rabbitmq}, PostgreSQL ${cpu.postgres}, Redis ${cpu.redis}` +
+    ` = server ${server.toFixed(3)}; clients ${cpu.generator}`
+  );
 }
 
 /** The sweep's steps as three tables (outcome, latency, CPU) and the overload step. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { waitUntil } from '../clients';
 import type { Cleanup } from '../cleanup';
 import type { IdleClientsCommand, IdleClientsReport } from '../idle-clients';
+import { CPU_GROUPS, cpuMsBetween, cpuSnapshot, type CpuGroup } from '../proc-stat';
 import type { BenchStack } from '../stack';
 import { memorySnapshot, now, perSecond, type MemorySnapshot } from '../stats';
 
@@ -13,11 +14,11 @@ export interface IdleSocketsResult {
   /** From asking every socket to close until the server finished cleaning up after them. */
   disconnectMs: number;
   /**
-   * CPU time per connect (user + system, ms) of the server process (this one, all three
-   * services) and of the client process: 1000 ÷ the server's figure is what one core could
-   * take, whatever the clients on the same machine leave it.
+   * CPU ms per connect of each process group while the sockets connected (/proc; Linux only):
+   * `chat` is this process (the edge), `generator` the client process. The servers' sum is
+   * what a connect costs the system; the clients share these cores only on the bench machine.
    */
-  cpuMsPerConnect: { server: number; client: number };
+  cpuMsPerConnect: Record<CpuGroup, number>;
   serverBefore: MemorySnapshot;
   serverConnected: MemorySnapshot;
   serverAfterDisconnect: MemorySnapshot;
@@ -50,7 +51,7 @@ export async function runIdleSockets(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const connectAll = async (count: number, label: string) => {
-    const startCpu = process.cpuUsage();
+    const startCpu = cpuSnapshot(child.pid, stack.database);
     const report = await ask(child, {
       type: 'connect',
       baseUrl: stack.baseUrl,
@@ -60,15 +61,11 @@ export async function runIdleSockets(
     });
     if (report.type !== 'connected') throw new Error(`idle clients: ${describe(report)}`);
     await waitUntil('every idle socket', () => engine.clientsCount >= baseline + count);
-    const cpu = process.cpuUsage(startCpu);
-    const perConnect = (ms: number) => Math.round((ms / count) * 1000) / 1000;
-    return {
-      ...report,
-      cpuMsPerConnect: {
-        server: perConnect((cpu.user + cpu.system) / 1000),
-        client: perConnect(report.cpuMs),
-      },
-    };
+    const used = cpuMsBetween(startCpu, cpuSnapshot(child.pid, stack.database));
+    const cpuMsPerConnect = Object.fromEntries(
+      CPU_GROUPS.map((group) => [group, Math.round((used[group] / count) * 1000) / 1000]),
+    ) as Record<CpuGroup, number>;
+    return { ...report, cpuMsPerConnect };
   };
   const closeAll = async () => {
     const report = await ask(child, { type: 'close' });

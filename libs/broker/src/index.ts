@@ -7,6 +7,7 @@ export type {
   PublishOptions,
   TopologySetup,
 } from './types';
+export { bindQueueBatch } from './bind-queue-batch';
 export { createChatPublisher, type ChatPublisher } from './chat-publisher';
 export { assertQueueWithDeadLetter, chatTopology, deadLetterTarget } from './chat-topology';
 export {

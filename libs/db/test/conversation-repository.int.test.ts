@@ -262,16 +262,19 @@ describe('conversation store', () => {
     const onQuery = () => (queries += 1);
     db.knex.on('query', onQuery);
     try {
-      const unread = await conversations.totalUnreadOfEach([me, p1, p2, loner]);
+      const connecting = await conversations.unreadAndPartnersOfEach(
+        [me, p1, p2, loner],
+        [me, p2, loner],
+      );
       const partners = await conversations.partnersOfEach([me, p1, p2, loner]);
 
       expect(queries).toBe(2);
-      expect(unread).toEqual(
+      expect(connecting).toEqual(
         new Map([
-          [me, 3],
-          [p1, 0],
-          [p2, 1],
-          [loner, 0],
+          [me, { unread: 3, partners: [p1, p2].sort() }],
+          [p1, { unread: 0 }],
+          [p2, { unread: 1, partners: [me] }],
+          [loner, { unread: 0, partners: [] }],
         ]),
       );
       expect(partners).toEqual(
@@ -285,6 +288,6 @@ describe('conversation store', () => {
     } finally {
       db.knex.off('query', onQuery);
     }
-    expect(await conversations.totalUnreadOfEach([])).toEqual(new Map());
+    expect(await conversations.unreadAndPartnersOfEach([], [])).toEqual(new Map());
   });
 });

@@ -1,19 +1,21 @@
 import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ChatPublisher } from '@chat/broker';
 import { createLogger } from '@chat/observability';
 import type { UserBindings } from '../src/delivery/user-bindings';
-import { registerConnectionLifecycle } from '../src/realtime/connection-lifecycle';
+import { batchPerTurn, registerConnectionLifecycle } from '../src/realtime/connection-lifecycle';
 import type { ChatSocket } from '../src/realtime/types';
 import type { OfflineQueue } from '../src/state/offline-queue';
 import type { Presence } from '../src/state/presence';
 
 /** What registerConnectionLifecycle uses of a socket; `drop()` is the client going away. */
-function fakeSocket(userId: string) {
+function fakeSocket(userId: string, expiresAt?: Date) {
   const emitted: string[] = [];
   let onDisconnect: ((reason: string) => void) | undefined;
   const socket = {
     id: `socket-of-${userId}`,
-    data: { user: { userId } },
+    data: { user: { userId, expiresAt } },
     disconnected: false,
     join: () => undefined,
     emit: (event: string) => emitted.push(event) > 0,
@@ -72,8 +74,8 @@ function arrange(failing: Step[]) {
     },
   } as unknown as ChatPublisher;
   const conversations = {
+    onConnect: () => Promise.resolve({ unreadCount: 0, partners: ['partner-1'] }),
     partnersOf: () => Promise.resolve(['partner-1']),
-    totalUnread: () => Promise.resolve(0),
   };
   const deps = { bindings, presence, offlineQueue, conversations, publisher, logger };
   // The queued messages stay unconfirmed, so a disconnect has to put them back.
@@ -113,4 +115,82 @@ describe('connection lifecycle: disconnect clean-up', () => {
       );
     },
   );
+});
+
+describe('connection lifecycle: token expiry', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const liveHeapMb = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed / 1024 / 1024;
+  };
+
+  it('when 50,000 sockets whose tokens run for another hour leave, then their expiry timers leave nothing behind', async () => {
+    // Ports that remember nothing, so whatever stays is the lifecycle's.
+    const deps = {
+      ...arrange([]).deps,
+      bindings: { addSocket: async () => {}, removeSocket: async () => {} },
+      presence: {
+        add: async () => ({ firstSocket: false }),
+        remove: async () => ({ lastSocket: false }),
+      },
+      offlineQueue: { take: async () => [], confirm: async () => {}, restore: async () => {} },
+    } as unknown as Parameters<typeof registerConnectionLifecycle>[1];
+    const leave = async (count: number) => {
+      const now = Date.now();
+      for (let index = 0; index < count; index++) {
+        // A different expiry per socket, as tokens minted at different moments have.
+        const { socket, drop } = fakeSocket(`u${index}`, new Date(now + 3_600_000 + index * 7));
+        const cleanedUp = registerConnectionLifecycle(socket, deps);
+        drop();
+        await cleanedUp;
+      }
+    };
+    await leave(1000);
+    const before = liveHeapMb();
+
+    await leave(50_000);
+
+    // An unref'd timer's list stays after clearTimeout until its delay passes: ~150 bytes a socket.
+    expect(liveHeapMb() - before).toBeLessThan(2);
+  });
+});
+
+describe('connection lifecycle: lookups batched per turn', () => {
+  it('when users connect in one turn, then one query answers all, with partners for first sockets only', async () => {
+    const queries: { userIds: readonly string[]; withPartners: readonly string[] }[] = [];
+    const lookups = batchPerTurn({
+      partnersOfEach: () => Promise.reject(new Error('not asked for here')),
+      unreadAndPartnersOfEach: (userIds, withPartners) => {
+        queries.push({ userIds, withPartners });
+        return Promise.resolve(
+          new Map(
+            userIds.map((userId) => [
+              userId,
+              { unread: userId.length, ...(withPartners.includes(userId) && { partners: ['p'] }) },
+            ]),
+          ),
+        );
+      },
+    });
+
+    const answers = await Promise.all([
+      lookups.onConnect('first', true),
+      lookups.onConnect('second', false),
+      lookups.onConnect('third', true),
+    ]);
+    const later = await lookups.onConnect('first', false);
+
+    expect(answers).toEqual([
+      { unreadCount: 5, partners: ['p'] },
+      { unreadCount: 6, partners: [] },
+      { unreadCount: 5, partners: ['p'] },
+    ]);
+    expect(later).toEqual({ unreadCount: 5, partners: [] });
+    expect(queries).toEqual([
+      { userIds: ['first', 'second', 'third'], withPartners: ['first', 'third'] },
+      { userIds: ['first'], withPartners: [] },
+    ]);
+  });
 });

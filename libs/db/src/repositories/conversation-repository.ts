@@ -46,8 +46,15 @@ export interface ConversationStore {
   /** `partnersOf` of each user, in one query; every given user is a key (`[]` when none). */
   partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
   totalUnread(userId: string): Promise<number>;
-  /** `totalUnread` of each user, in one query; every given user is a key (0 when none). */
-  totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * What a connecting user needs, for many users in one query: each one's `totalUnread`, and
+   * the `partnersOf` those in `withPartners` (whose first socket it is). Every user in
+   * `userIds` is a key; `partners` is present for those in `withPartners` only.
+   */
+  unreadAndPartnersOfEach(
+    userIds: readonly string[],
+    withPartners: readonly string[],
+  ): Promise<Map<string, { unread: number; partners?: string[] }>>;
   /**
    * Moves the reader's watermark to the conversation's last seq and zeroes their unread count,
    * in `trx` when given (so the caller can add an outbox row atomically), else in a transaction
@@ -100,11 +107,16 @@ const PARTNERS_OF_EACH = `
   join conversation_members other on other.conversation_id = me.conversation_id
   where me.user_id = any(?::text[]) and other.user_id <> me.user_id`;
 
-const TOTAL_UNREAD_OF_EACH = `
-  select user_id, sum(unread_count)::bigint as total
-  from conversation_members
-  where user_id = any(?::text[])
-  group by user_id`;
+const UNREAD_AND_PARTNERS_OF_EACH = `
+  select u.user_id,
+    (select coalesce(sum(m.unread_count), 0) from conversation_members m
+      where m.user_id = u.user_id)::bigint as unread,
+    case when u.user_id = any(?::text[]) then array(
+      select distinct other.user_id
+      from conversation_members me
+      join conversation_members other on other.conversation_id = me.conversation_id
+      where me.user_id = u.user_id and other.user_id <> me.user_id) end as partners
+  from unnest(?::text[]) as u(user_id)`;
 
 export function createConversationStore(knex: Knex): ConversationStore {
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
@@ -158,18 +170,27 @@ export function createConversationStore(knex: Knex): ConversationStore {
   }
 
   async function totalUnread(userId: string): Promise<number> {
-    return (await totalUnreadOfEach([userId])).get(userId)!;
+    return (await unreadAndPartnersOfEach([userId], [])).get(userId)!.unread;
   }
 
-  async function totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>> {
-    const totals = new Map<string, number>(userIds.map((userId) => [userId, 0]));
-    if (totals.size === 0) return totals;
-    const { rows } = await knex.raw<{ rows: { user_id: string; total: string }[] }>(
-      TOTAL_UNREAD_OF_EACH,
-      [[...totals.keys()]],
-    );
-    for (const row of rows) totals.set(row.user_id, Number(row.total));
-    return totals;
+  async function unreadAndPartnersOfEach(
+    userIds: readonly string[],
+    withPartners: readonly string[],
+  ): Promise<Map<string, { unread: number; partners?: string[] }>> {
+    const found = new Map<string, { unread: number; partners?: string[] }>();
+    const users = [...new Set(userIds)];
+    if (users.length === 0) return found;
+    const { rows } = await knex.raw<{
+      rows: { user_id: string; unread: string; partners: string[] | null }[];
+    }>(UNREAD_AND_PARTNERS_OF_EACH, [[...withPartners], users]);
+    for (const row of rows) {
+      found.set(row.user_id, {
+        unread: Number(row.unread),
+        // Code point order, as conversation ids have it, not the database collation's.
+        ...(row.partners !== null && { partners: [...row.partners].sort() }),
+      });
+    }
+    return found;
   }
 
   function markRead(
@@ -223,7 +244,7 @@ export function createConversationStore(knex: Knex): ConversationStore {
     partnersOf,
     partnersOfEach,
     totalUnread,
-    totalUnreadOfEach,
+    unreadAndPartnersOfEach,
     markRead,
   });
 }

@@ -13,6 +13,7 @@ export function createAuthMiddleware(verifier: TokenVerifier) {
     const token = auth?.token ?? extractBearerToken(socket.handshake.headers.authorization);
     try {
       socket.data.user = verifier.verify(token);
+      forgetHandshakeLeftovers(socket);
       next();
     } catch (error) {
       const coded = toAppError(error);
@@ -21,4 +22,17 @@ export function createAuthMiddleware(verifier: TokenVerifier) {
       next(refusal);
     }
   };
+}
+
+/**
+ * What a socket would otherwise hold for its whole life without any use: the token (a
+ * credential, and a few hundred bytes) in the handshake, and the upgrade request, which
+ * socket.io keeps only for middleware such as express-session (its memory-usage guide drops
+ * it the same way; the handshake has what we read of it).
+ */
+function forgetHandshakeLeftovers(socket: ChatSocket): void {
+  const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+  if (auth) delete auth.token;
+  delete socket.handshake.headers.authorization;
+  (socket.conn as unknown as { request: unknown }).request = null;
 }

@@ -11,21 +11,38 @@ import { createTurnBatcher } from './turn-batcher';
 import type { ChatSocket } from './types';
 
 export interface ConversationsPort {
+  /** The user's unread total and, when `withPartners`, whom to tell `user-online`. */
+  onConnect(
+    userId: string,
+    withPartners: boolean,
+  ): Promise<{ unreadCount: number; partners: string[] }>;
   partnersOf(userId: string): Promise<string[]>;
-  totalUnread(userId: string): Promise<number>;
 }
 
 /**
- * The store's per-user lookups, each turn's batched into one query: after an edge restart the
- * whole crowd reconnects at once, and one query per socket would queue on the pool.
+ * The store's lookups, each turn's batched into one query: after an edge restart the whole
+ * crowd reconnects at once, and a query or two per socket would queue on the pool.
  */
 export function batchPerTurn(store: {
   partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
-  totalUnreadOfEach(userIds: readonly string[]): Promise<Map<string, number>>;
+  unreadAndPartnersOfEach(
+    userIds: readonly string[],
+    withPartners: readonly string[],
+  ): Promise<Map<string, { unread: number; partners?: string[] }>>;
 }): ConversationsPort {
+  // Users of the turn being gathered whose partners are wanted too; emptied by each load.
+  const withPartners = new Set<string>();
+  const onConnect = createTurnBatcher((userIds: string[]) => {
+    const wanted = userIds.filter((userId) => withPartners.delete(userId));
+    return store.unreadAndPartnersOfEach(userIds, wanted);
+  });
   return {
+    async onConnect(userId, wantPartners) {
+      if (wantPartners) withPartners.add(userId);
+      const { unread, partners } = await onConnect(userId);
+      return { unreadCount: unread, partners: partners ?? [] };
+    },
     partnersOf: createTurnBatcher((userIds: string[]) => store.partnersOfEach(userIds)),
-    totalUnread: createTurnBatcher((userIds: string[]) => store.totalUnreadOfEach(userIds)),
   };
 }
 
@@ -56,23 +73,15 @@ export function registerConnectionLifecycle(
 ): Promise<void> {
   const { bindings, presence, offlineQueue } = deps;
   const { userId, expiresAt } = socket.data.user;
-  // Made when first needed: most sockets never log, and a child logger per socket is memory.
-  let childLog: Logger | undefined;
-  const log = () =>
-    (childLog ??= deps.logger.child({ module: 'edge:connection', userId, socketId: socket.id }));
+  // Helpers live outside, and the child logger is made only to log (rarely): a socket may stay
+  // for hours, and closures it keeps are memory it keeps.
+  const log = () => socketLogger(deps.logger, userId, socket.id);
   const confirmMs = deps.offlineConfirmMs ?? 2000;
   let queuedTaken = false;
   let confirmTimer: NodeJS.Timeout | undefined;
 
   void socket.join(userRoom(userId));
-  const expiryTimer = expiresAt ? scheduleExpiry(socket, expiresAt) : undefined;
-
-  const notifyPartners = async (event: 'user-online' | 'user-offline') => {
-    const partners = await deps.conversations.partnersOf(userId);
-    await Promise.all(
-      partners.map((partner) => deps.publisher.deliver(delivery(partner, event, { userId }))),
-    );
-  };
+  const expiry = expiresAt ? scheduleExpiry(socket, expiresAt) : undefined;
 
   const ready = (async () => {
     await bindings.addSocket(userId);
@@ -87,7 +96,7 @@ export function registerConnectionLifecycle(
     if (taken.status === 'rejected') throw taken.reason;
     const { firstSocket } = added.value;
     // Read after the take: every queued message was counted before it was queued.
-    const unreadCount = await deps.conversations.totalUnread(userId);
+    const { unreadCount, partners } = await deps.conversations.onConnect(userId, firstSocket);
     if (socket.disconnected) return;
     socket.emit('connected', {
       userId,
@@ -103,7 +112,7 @@ export function registerConnectionLifecycle(
         .confirm(userId, socket.id)
         .catch((error: unknown) => log().warn({ err: error }, 'confirm failed'));
     }, confirmMs);
-    if (firstSocket) await notifyPartners('user-online');
+    if (firstSocket) await tell(deps.publisher, userId, partners, 'user-online');
   })().catch((error: unknown) => {
     log().error({ err: error }, 'connection setup failed');
     reportSocketError(
@@ -117,22 +126,13 @@ export function registerConnectionLifecycle(
     socket.disconnect(true);
   });
 
-  /** Runs one clean-up step; a failure is logged and does not stop the others. */
-  const step = async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await work();
-    } catch (error) {
-      log().error({ err: error, step: name }, 'disconnect clean-up step failed');
-      return undefined;
-    }
-  };
-
   return new Promise<void>((resolve) => {
     socket.once('disconnect', (reason) => {
-      clearTimeout(expiryTimer);
+      clearTimeout(expiry?.timer);
       clearTimeout(confirmTimer);
       void (async () => {
         await ready;
+        const step = <T>(name: string, work: () => Promise<T>) => cleanUpStep(log, name, work);
         // Independent steps, each run whatever became of the others: one failure must not
         // leave the user bound here or "online" for good.
         const [, , removed] = await Promise.all([
@@ -143,26 +143,82 @@ export function registerConnectionLifecycle(
           step('unbind', () => bindings.removeSocket(userId)),
           step('presence remove', () => presence.remove(userId, socket.id)),
         ]);
-        if (removed?.lastSocket) await step('user-offline', () => notifyPartners('user-offline'));
-        log().debug({ reason }, 'disconnected');
+        if (removed?.lastSocket) {
+          await step('user-offline', async () =>
+            tell(
+              deps.publisher,
+              userId,
+              await deps.conversations.partnersOf(userId),
+              'user-offline',
+            ),
+          );
+        }
+        if (deps.logger.isLevelEnabled('debug')) log().debug({ reason }, 'disconnected');
       })().finally(resolve);
     });
   });
 }
 
-function scheduleExpiry(socket: ChatSocket, expiresAt: Date): NodeJS.Timeout {
-  const remaining = expiresAt.getTime() - Date.now();
-  const timer = setTimeout(
-    () => {
-      if (Date.now() < expiresAt.getTime()) return;
-      socket.emit('error', {
-        code: 'TOKEN_EXPIRED',
-        message: 'Your token has expired; reconnect with a new one',
-      });
-      socket.disconnect(true);
-    },
-    Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
+function socketLogger(logger: Logger, userId: string, socketId: string): Logger {
+  return logger.child({ module: 'edge:connection', userId, socketId });
+}
+
+function tell(
+  publisher: ChatPublisher,
+  userId: string,
+  partners: string[],
+  event: 'user-online' | 'user-offline',
+): Promise<unknown> {
+  return Promise.all(
+    partners.map((partner) => publisher.deliver(delivery(partner, event, { userId }))),
   );
-  timer.unref();
-  return timer;
+}
+
+/** Runs one clean-up step; a failure is logged and does not stop the others. */
+async function cleanUpStep<T>(
+  log: () => Logger,
+  name: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    log().error({ err: error, step: name }, 'disconnect clean-up step failed');
+    return undefined;
+  }
+}
+
+interface Expiry {
+  readonly socket: ChatSocket;
+  readonly at: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Emits TOKEN_EXPIRED and disconnects when the token's `exp` passes. The delay is rounded up to
+ * whole seconds (at most a second late), so sockets share Node's per-duration timer lists, and
+ * the timer is not unref'd: Node keeps the list of an unref'd timer after clearTimeout until its
+ * delay has passed, and every socket's delay differs — a cleared token timer held ~150 bytes
+ * per socket for as long as the token was valid, long after its user left. The socket rides
+ * along as the timer's argument rather than in closures: one small object per socket.
+ */
+function scheduleExpiry(socket: ChatSocket, expiresAt: Date): Expiry {
+  const expiry: Expiry = { socket, at: expiresAt.getTime() };
+  armExpiry(expiry);
+  return expiry;
+}
+
+function armExpiry(expiry: Expiry): void {
+  const remaining = Math.ceil((expiry.at - Date.now()) / 1000) * 1000;
+  expiry.timer = setTimeout(onExpiry, Math.min(Math.max(remaining, 0), MAX_TIMER_MS), expiry);
+}
+
+function onExpiry(expiry: Expiry): void {
+  // Tokens living longer than the longest timer get another one.
+  if (Date.now() < expiry.at) return armExpiry(expiry);
+  expiry.socket.emit('error', {
+    code: 'TOKEN_EXPIRED',
+    message: 'Your token has expired; reconnect with a new one',
+  });
+  expiry.socket.disconnect(true);
 }
