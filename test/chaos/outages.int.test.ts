@@ -27,7 +27,7 @@ describe('chaos (short): dependency outages under load, npm start layout', () =>
         fault: cutDependency('postgres', 10_000),
         ...load,
       }),
-    { timeoutMs: SCENARIO_TIMEOUT_MS },
+    { timeoutMs: SCENARIO_TIMEOUT_MS, extraChecks: ['heldNotRequeued'] },
   );
 
   describeScenario(
@@ -57,7 +57,7 @@ describe('chaos (short): dependency outages under load, npm start layout', () =>
     () =>
       runScenario(system, {
         name: 'rabbitmq-cut-15s-holding',
-        fault: cutRabbitmqWhileHoldingCommands(15_000, 'chat'),
+        fault: cutRabbitmqWhileHoldingCommands(15_000),
         ...load,
       }),
     // Until e46fb93 every duplex receiver missed the message its partner had in hand (12 of

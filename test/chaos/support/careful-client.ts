@@ -8,6 +8,10 @@ import type {
   ServerToClientEvents,
 } from '@chat/contracts';
 import { mintToken } from '@chat/testing';
+import type { EmitRecord, Handed, RetryCounts, SentMessage, Via } from './client-records';
+import { fetchMessagesAfter } from './history-resync';
+
+export type { EmitRecord, Handed, RetryCounts, SentMessage, Via } from './client-records';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -21,44 +25,6 @@ export const RETRYABLE_CODES = new Set([
 ]);
 /** How long a careful client waits for an answer before it sends the same message again. */
 export const SILENCE_MS = 10_000;
-
-/** One `send-message` emit and every acknowledgement it got. */
-export interface EmitRecord {
-  at: number;
-  acks: { at: number; ack: SendMessageAck }[];
-  /** Which of the client's socket connections carried it (a disconnect swallows its answer). */
-  connection: number;
-}
-
-/** One message of a sender's numbered stream, with every emit it took. */
-export interface SentMessage {
-  index: number;
-  clientMessageId: string;
-  text: string;
-  emits: EmitRecord[];
-  firstEmitAt: number;
-  /** `ok`: acked with the stored message; `refused`: a refusal that is not retryable; `abandoned`: the client gave up. */
-  outcome?: 'ok' | 'refused' | 'abandoned';
-  settledAt?: number;
-  stored?: ChatMessage;
-  refusal?: { code: string; message: string };
-}
-
-export type Via = 'live' | 'queued' | 'resync';
-
-/** A message the server handed to this client (`new-message` or `connected.queuedMessages`). */
-export interface Handed {
-  message: ChatMessage;
-  /** Each time the server handed it, in order: a second one is a duplicate. */
-  vias: Via[];
-  firstAt: number;
-}
-
-export interface RetryCounts {
-  silence: number;
-  disconnected: number;
-  [code: string]: number;
-}
 
 /**
  * A careful chat client with the real socket.io-client: it sends one message at a time per
@@ -315,30 +281,22 @@ export class CarefulClient {
     this.handed.set(message.id, { message, vias: [via], firstAt: Date.now() });
   }
 
-  /** Reads the conversation from the first seq it does not know, page by page. */
+  /** Reads the conversation from the first seq it does not know. */
   private async resync(): Promise<void> {
     let after = 0;
     while (this.knownSeqs.has(after + 1)) after++;
     try {
-      for (;;) {
-        const response = await fetch(
-          `${this.urls.historyUrl}/chat/messages/${this.conversationId}?after=${after}&limit=200`,
-          {
-            headers: { authorization: `Bearer ${mintToken(this.userId)}` },
-            signal: AbortSignal.timeout(10_000),
-          },
-        );
-        if (response.status === 404) return; // no conversation yet: nothing was stored
-        if (!response.ok) throw new Error(`history answered ${response.status}`);
-        const page = (await response.json()) as HistoryMessage[];
-        for (const message of page) {
-          this.knownSeqs.add(message.seq);
-          if (message.senderId === this.partnerId && !this.handed.has(message.id)) {
-            this.resynced.set(message.id, message);
-          }
+      const messages = await fetchMessagesAfter(
+        this.urls.historyUrl,
+        mintToken(this.userId),
+        this.conversationId,
+        after,
+      );
+      for (const message of messages) {
+        this.knownSeqs.add(message.seq);
+        if (message.senderId === this.partnerId && !this.handed.has(message.id)) {
+          this.resynced.set(message.id, message);
         }
-        if (page.length < 200) return;
-        after = page.at(-1)!.seq;
       }
     } catch {
       this.resyncFailures++;

@@ -1,8 +1,10 @@
 import type { QueueCount } from '@chat/testing';
 import type { CarefulClient } from './careful-client';
-import type { AnswerFigures, DeliveryFigures, StoredRow } from './checks';
+import type { StoredRow } from './checks';
+import type { AnswerFigures, DeliveryFigures } from './delivery-checks';
 import type { FaultWindow } from './faults';
-import type { LogLine, ScenarioOptions } from './scenario';
+import type { LogLine } from './evidence';
+import type { ScenarioOptions } from './scenario';
 
 /** What one scenario measured, for the report and docs/reliability.md. */
 export interface ScenarioFigures {
