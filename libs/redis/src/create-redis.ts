@@ -26,7 +26,8 @@ export function createRedis(config: RedisConfig, logger: Logger): RedisClient {
     keyPrefix: config.keyPrefix,
     maxRetriesPerRequest: config.maxRetriesPerRequest ?? 3,
     lazyConnect: true,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 5000),
+    // At most a second between attempts: a heal is noticed within a second, not five.
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 1000),
   });
   redis.on('error', (error) => log.error({ err: error }, 'redis error'));
   // Each reconnect opens a new socket; commands of one turn leave in one write.
