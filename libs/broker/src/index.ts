@@ -17,3 +17,9 @@ export {
   UnroutableError,
 } from './errors';
 export type { ReceivedMessage } from './received-message';
+export {
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  type ParkedMessage,
+} from './dead-letters';
