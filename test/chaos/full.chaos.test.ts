@@ -114,6 +114,16 @@ describe('chaos (full)', () => {
   );
 
   describeScenario(
+    'when the whole npm start process is killed with SIGKILL mid-stream and started again',
+    () =>
+      runOnFreshSystem(
+        { label: 'chatkill', layout: 'combined' },
+        { name: 'whole-process-sigkill', fault: killService('chat'), ...load },
+      ),
+    { timeoutMs: minutes(3) },
+  );
+
+  describeScenario(
     'when the whole system gets SIGTERM under load and is started again',
     () =>
       runOnFreshSystem(
