@@ -60,6 +60,7 @@ function arrange(failing: Step[]) {
   const presence = {
     add: () => Promise.resolve({ firstSocket: true }),
     remove: () => step('presence remove').then(() => ({ lastSocket: true })),
+    isOnline: (userId: string) => Promise.resolve(!userId.startsWith('offline')),
   } as unknown as Presence;
   const offlineQueue = {
     take: () => Promise.resolve([]),
@@ -74,8 +75,9 @@ function arrange(failing: Step[]) {
     },
   } as unknown as ChatPublisher;
   const conversations = {
-    onConnect: () => Promise.resolve({ unreadCount: 0, partners: ['partner-1'] }),
-    partnersOf: () => Promise.resolve(['partner-1']),
+    onConnect: () =>
+      Promise.resolve({ unreadCount: 0, partners: ['offline-partner', 'partner-1'] }),
+    partnersOf: () => Promise.resolve(['offline-partner', 'partner-1']),
   };
   const deps = { bindings, presence, offlineQueue, conversations, publisher, logger };
   // The queued messages stay unconfirmed, so a disconnect has to put them back.
@@ -107,7 +109,7 @@ describe('connection lifecycle: disconnect clean-up', () => {
       const failures = lines.filter((line) => line.msg === 'disconnect clean-up step failed');
       expect(failures.map((line) => line.step).sort()).toEqual([...failing].sort());
       for (const line of failures) expect(line.err?.message).toBe(`${line.step} is down`);
-      // The user's last socket is gone: partners hear it unless presence itself failed.
+      // The user's last socket is gone: online partners hear it unless presence itself failed.
       expect(published).toEqual(
         failing.includes('presence remove')
           ? ['user-online to partner-1']
@@ -115,6 +117,20 @@ describe('connection lifecycle: disconnect clean-up', () => {
       );
     },
   );
+});
+
+describe('connection lifecycle: partners', () => {
+  it('when one partner is offline, then user-online and user-offline go to the online one only', async () => {
+    const { published, deps } = arrange([]);
+    const { socket, drop } = fakeSocket('user-1');
+
+    const cleanedUp = registerConnectionLifecycle(socket, deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    drop();
+    await cleanedUp;
+
+    expect(published).toEqual(['user-online to partner-1', 'user-offline to partner-1']);
+  });
 });
 
 describe('connection lifecycle: token expiry', () => {

@@ -84,17 +84,12 @@ export function registerConnectionLifecycle(
   const expiry = expiresAt ? scheduleExpiry(socket, expiresAt) : undefined;
 
   const ready = (async () => {
+    // Presence before the binding: partners tell only users whom presence shows online (see
+    // `tell`), and so they skip nobody whom the binding could already have reached.
+    const { firstSocket } = await presence.add(userId, socket.id);
     await bindings.addSocket(userId);
-    // Sent together, in this order, on the one Redis connection: presence is set before the
-    // queue is moved aside, and both leave in the turn's one write.
-    const [added, taken] = await Promise.allSettled([
-      presence.add(userId, socket.id),
-      offlineQueue.take(userId, socket.id),
-    ]);
-    if (taken.status === 'fulfilled') queuedTaken = true;
-    if (added.status === 'rejected') throw added.reason;
-    if (taken.status === 'rejected') throw taken.reason;
-    const { firstSocket } = added.value;
+    const queuedMessages = await offlineQueue.take(userId, socket.id);
+    queuedTaken = true;
     // Read after the take: every queued message was counted before it was queued.
     const { unreadCount, partners } = await deps.conversations.onConnect(userId, firstSocket);
     if (socket.disconnected) return;
@@ -102,7 +97,7 @@ export function registerConnectionLifecycle(
       userId,
       socketId: socket.id,
       timestamp: new Date().toISOString(),
-      queuedMessages: taken.value,
+      queuedMessages,
       unreadCount,
     });
     confirmTimer = setTimeout(() => {
@@ -112,7 +107,7 @@ export function registerConnectionLifecycle(
         .confirm(userId, socket.id)
         .catch((error: unknown) => log().warn({ err: error }, 'confirm failed'));
     }, confirmMs);
-    if (firstSocket) await tell(deps.publisher, userId, partners, 'user-online');
+    if (firstSocket) await tell(deps, userId, partners, 'user-online');
   })().catch((error: unknown) => {
     log().error({ err: error }, 'connection setup failed');
     reportSocketError(
@@ -145,12 +140,7 @@ export function registerConnectionLifecycle(
         ]);
         if (removed?.lastSocket) {
           await step('user-offline', async () =>
-            tell(
-              deps.publisher,
-              userId,
-              await deps.conversations.partnersOf(userId),
-              'user-offline',
-            ),
+            tell(deps, userId, await deps.conversations.partnersOf(userId), 'user-offline'),
           );
         }
         if (deps.logger.isLevelEnabled('debug')) log().debug({ reason }, 'disconnected');
@@ -163,14 +153,23 @@ function socketLogger(logger: Logger, userId: string, socketId: string): Logger 
   return logger.child({ module: 'edge:connection', userId, socketId });
 }
 
-function tell(
-  publisher: ChatPublisher,
+/**
+ * `user-online` / `user-offline` to the partners who are online. One to an offline partner
+ * would find no binding and go through the alternate exchange to the offline consumer, which
+ * drops it: after an edge restart that was most of them, each a publish, a confirm and a
+ * consume for nothing.
+ */
+async function tell(
+  deps: Pick<LifecycleDeps, 'presence' | 'publisher'>,
   userId: string,
   partners: string[],
   event: 'user-online' | 'user-offline',
 ): Promise<unknown> {
+  const online = await Promise.all(partners.map((partner) => deps.presence.isOnline(partner)));
   return Promise.all(
-    partners.map((partner) => publisher.deliver(delivery(partner, event, { userId }))),
+    partners
+      .filter((_, index) => online[index])
+      .map((partner) => deps.publisher.deliver(delivery(partner, event, { userId }))),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from '@chat/redis';
+import { createTurnBatcher } from '../realtime/turn-batcher';
 
 /**
  * Who is online, across every edge node: a Redis set per user of "<nodeId>|<socketId>". Each
@@ -10,6 +11,7 @@ export interface Presence {
   add(userId: string, socketId: string): Promise<{ firstSocket: boolean }>;
   /** Removes a socket; `lastSocket` is true when the user has no socket anywhere now. */
   remove(userId: string, socketId: string): Promise<{ lastSocket: boolean }>;
+  /** Whether the user has a socket anywhere; the questions of one turn share one pipeline. */
   isOnline(userId: string): Promise<boolean>;
   /** Re-arms the TTL of these users' sets; call it more often than `ttlSec`. */
   refresh(userIds: Iterable<string>): Promise<void>;
@@ -39,6 +41,17 @@ export function createPresence(redis: Redis, nodeId: string, ttlSec = 90): Prese
   }
   const key = (userId: string) => `presence:${userId}`;
   const member = (socketId: string) => `${nodeId}|${socketId}`;
+  // A user's set is deleted with its last member, so existing means online.
+  const online = createTurnBatcher(async (userIds: string[]) => {
+    const replies = await redis.pipeline(userIds.map((userId) => ['exists', key(userId)])).exec();
+    return new Map(
+      userIds.map((userId, index) => {
+        const [error, exists] = replies?.[index] ?? [new Error('no reply from Redis')];
+        if (error) throw error;
+        return [userId, exists === 1];
+      }),
+    );
+  });
   return {
     async add(userId, socketId) {
       const sockets = await commands.presenceAdd(key(userId), member(socketId), ttlSec);
@@ -48,9 +61,7 @@ export function createPresence(redis: Redis, nodeId: string, ttlSec = 90): Prese
       const [removed, left] = await commands.presenceRemove(key(userId), member(socketId));
       return { lastSocket: removed === 1 && left === 0 };
     },
-    async isOnline(userId) {
-      return (await redis.scard(key(userId))) > 0;
-    },
+    isOnline: online,
     async refresh(userIds) {
       const pipeline = redis.pipeline();
       let count = 0;
