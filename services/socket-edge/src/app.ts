@@ -143,7 +143,13 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     await broker.consume(
       names.offlineQueue,
       createOfflineConsumer({ broker, names, presence, offlineQueue, metrics, logger }),
-      { prefetch: 50, deadLetter: deadLetterTarget(names, names.offlineQueue) },
+      {
+        prefetch: 50,
+        deadLetter: deadLetterTarget(names, names.offlineQueue),
+        // Keeping a message offline fails only while Redis is away: retried until it is back,
+        // never parked for it (a malformed delivery is still parked at once, as poison).
+        maxAttempts: Number.POSITIVE_INFINITY,
+      },
     ),
   ];
 
