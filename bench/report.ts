@@ -138,6 +138,11 @@ function sections(report: BenchReport): Section[] {
         keyValues([
           ['connect (50 at a time)', `${i.connectMs} ms, ${i.connectsPerSec} connects/s`],
           ['CPU ms per connect', idleCpuPerConnect(i.cpuMsPerConnect)],
+          [
+            `all again, ${i.storm.concurrency} at a time`,
+            `${i.storm.connectMs} ms, ${i.storm.connectsPerSec} connects/s`,
+          ],
+          ['CPU ms per connect', idleCpuPerConnect(i.storm.cpuMsPerConnect)],
           ['all disconnected and cleaned up', `${i.disconnectMs} ms`],
           [
             'server per 1000 idle sockets',

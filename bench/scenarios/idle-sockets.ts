@@ -22,6 +22,16 @@ export interface IdleSocketsResult {
   serverBefore: MemorySnapshot;
   serverConnected: MemorySnapshot;
   serverAfterDisconnect: MemorySnapshot;
+  /**
+   * The same users once more, all reconnecting as after an edge restart: STORM_CONCURRENCY at
+   * a time, so the edge sees the crowd a restart brings rather than 50 polite clients.
+   */
+  storm: {
+    concurrency: number;
+    connectMs: number;
+    connectsPerSec: number;
+    cpuMsPerConnect: Record<CpuGroup, number>;
+  };
   /** Server process growth per 1000 idle sockets (connected − before). */
   per1000: { rssMb: number; heapUsedMb: number };
   /** The client process holding the sockets (socket.io-client side), for comparison. */
@@ -29,6 +39,7 @@ export interface IdleSocketsResult {
 }
 
 const CONNECT_CONCURRENCY = 50;
+const STORM_CONCURRENCY = 500;
 const WARMUP_SOCKETS = 200;
 
 /**
@@ -50,13 +61,13 @@ export async function runIdleSockets(
   cleanup.defer('idle clients process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const connectAll = async (count: number, label: string) => {
+  const connectAll = async (count: number, label: string, concurrency = CONNECT_CONCURRENCY) => {
     const startCpu = cpuSnapshot(child.pid, stack.database);
     const report = await ask(child, {
       type: 'connect',
       baseUrl: stack.baseUrl,
       count,
-      concurrency: CONNECT_CONCURRENCY,
+      concurrency,
       label,
     });
     if (report.type !== 'connected') throw new Error(`idle clients: ${describe(report)}`);
@@ -87,6 +98,8 @@ export async function runIdleSockets(
   const serverConnected = await memorySnapshot();
   const disconnectMs = await closeAll();
   const serverAfterDisconnect = await memorySnapshot();
+  const storm = await connectAll(options.sockets, 'idles', STORM_CONCURRENCY);
+  await closeAll();
   child.disconnect();
 
   const per1000 = (delta: number) => Math.round(((delta * 1000) / options.sockets) * 10) / 10;
@@ -96,6 +109,12 @@ export async function runIdleSockets(
     connectsPerSec: perSecond(options.sockets, connected.ms),
     disconnectMs,
     cpuMsPerConnect: connected.cpuMsPerConnect,
+    storm: {
+      concurrency: STORM_CONCURRENCY,
+      connectMs: storm.ms,
+      connectsPerSec: perSecond(options.sockets, storm.ms),
+      cpuMsPerConnect: storm.cpuMsPerConnect,
+    },
     serverBefore,
     serverConnected,
     serverAfterDisconnect,
