@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { waitUntil } from '../clients';
+import { askChild } from '../child-client';
 import type { Cleanup } from '../cleanup';
 import type { IdleClientsCommand, IdleClientsReport } from '../idle-clients';
 import { CPU_GROUPS, cpuMsBetween, cpuSnapshot, type CpuGroup } from '../proc-stat';
@@ -126,22 +127,8 @@ export async function runIdleSockets(
   };
 }
 
-/** Sends a command and resolves with the child's next report (or its exit). */
-function ask(child: ChildProcess, command: IdleClientsCommand): Promise<IdleClientsReport> {
-  return new Promise((resolve) => {
-    const onMessage = (report: IdleClientsReport) => {
-      child.off('exit', onExit);
-      resolve(report);
-    };
-    const onExit = (code: number | null) => {
-      child.off('message', onMessage);
-      resolve({ type: 'failed', message: `exited with ${code}` });
-    };
-    child.once('message', onMessage);
-    child.once('exit', onExit);
-    child.send(command);
-  });
-}
+const ask = (child: ChildProcess, command: IdleClientsCommand) =>
+  askChild<IdleClientsReport>(child, command);
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { askChild } from '../child-client';
 import type { Cleanup } from '../cleanup';
 import { createPairs } from '../fixtures';
 import { HOLD, type Segment, type SegmentMeasure, type Window } from '../open-loop';
@@ -233,22 +234,8 @@ function overloadLines(o: OverloadResult): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Sends a command and resolves with the child's next report (or its exit). */
-function ask(child: ChildProcess, command: GeneratorCommand): Promise<GeneratorReport> {
-  return new Promise((resolve) => {
-    const onMessage = (report: GeneratorReport) => {
-      child.off('exit', onExit);
-      resolve(report);
-    };
-    const onExit = (code: number | null) => {
-      child.off('message', onMessage);
-      resolve({ type: 'failed', message: `exited with ${code}` });
-    };
-    child.once('message', onMessage);
-    child.once('exit', onExit);
-    child.send(command);
-  });
-}
+const ask = (child: ChildProcess, command: GeneratorCommand) =>
+  askChild<GeneratorReport>(child, command);
 
 const describe = (report: GeneratorReport) =>
   report.type === 'failed' ? report.message : `unexpected ${report.type}`;
