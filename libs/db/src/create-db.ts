@@ -2,6 +2,10 @@ import knexFactory, { type Knex } from 'knex';
 import { coalesceWrites, type CorkableStream } from '@chat/net';
 import type { Logger } from '@chat/observability';
 import { migrationSource } from './migration-source';
+import { destroyWhenStalled, type WatchedPgClient } from './stalled-connection';
+
+/** Beyond statement_timeout, how long a busy connection may stay silent before it counts as cut. */
+const STALLED_MARGIN_MS = 5000;
 
 export interface DbConfig {
   /** postgresql:// URL. */
@@ -27,20 +31,24 @@ export interface Db {
 
 export function createDb(config: DbConfig, logger: Logger): Db {
   const log = logger.child({ module: 'db' });
+  const statementTimeoutMs = config.statementTimeoutMs ?? 10_000;
+  const acquireTimeoutMs = config.acquireTimeoutMs ?? 5000;
   const knex = knexFactory({
     client: 'pg',
     connection: {
       connectionString: config.url,
       application_name: 'tutorgo-chat',
       // Sent in the startup packet, so it holds from a connection's first statement on.
-      statement_timeout: config.statementTimeoutMs ?? 10_000,
+      statement_timeout: statementTimeoutMs,
+      // A connect into a partition would otherwise hang until the kernel gives up (minutes).
+      connectionTimeoutMillis: acquireTimeoutMs,
     },
     pool: {
       min: 0,
       max: config.poolMax ?? 10,
       // A connection that breaks while idle emits 'error'; without a listener it would crash the process.
       afterCreate(
-        connection: {
+        connection: WatchedPgClient & {
           on(event: 'error', listener: (error: Error) => void): void;
           connection?: { stream?: CorkableStream };
         },
@@ -50,10 +58,11 @@ export function createDb(config: DbConfig, logger: Logger): Db {
         // pg writes Parse, Bind, Execute and Sync separately: one syscall for the lot.
         const socket = connection.connection?.stream;
         if (socket) coalesceWrites(socket);
+        destroyWhenStalled(connection, statementTimeoutMs + STALLED_MARGIN_MS);
         done(null, connection);
       },
     },
-    acquireConnectionTimeout: config.acquireTimeoutMs ?? 5000,
+    acquireConnectionTimeout: acquireTimeoutMs,
     // Knex logs to the console by default, stack traces included: send it to pino instead.
     log: {
       warn: (message: unknown) => log.warn({ knex: String(message) }, 'knex warning'),
