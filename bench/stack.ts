@@ -71,6 +71,10 @@ export async function startBenchStack(
     SEND_RATE_LIMIT: '10000',
     SEND_RATE_WINDOW_SEC: '1',
     HISTORY_RATE_LIMIT: '100000',
+    // The idle scenario connects 10,000 sockets from 127.0.0.1 twice within a minute or two.
+    CONNECT_RATE_LIMIT_PER_IP: '1000000',
+    // --inflight allows up to 1000 sends in flight per sender socket (default 10).
+    SOCKET_MAX_PENDING_SENDS: '1000',
     HISTORY_RATE_WINDOW_SEC: '1',
     OFFLINE_QUEUE_CAP: String(options.offlineQueueCap),
   };

@@ -31,6 +31,22 @@ export const ERROR_CODES = {
     retryable: true,
     message: 'The chat is busy; send again in a moment',
   },
+  TOO_MANY_SOCKETS: {
+    status: 429,
+    retryable: true,
+    message: 'Too many connections open for this user; close one and connect again',
+  },
+  TOO_MANY_ROOMS: {
+    status: 429,
+    retryable: false,
+    message: 'This connection has joined too many conversations; leave one first',
+  },
+  TOO_MANY_PENDING_SENDS: {
+    status: 429,
+    retryable: true,
+    message:
+      'Too many messages on this connection are waiting for their answer; send again once one is answered',
+  },
   CLIENT_MESSAGE_ID_REUSED: {
     status: 409,
     retryable: false,

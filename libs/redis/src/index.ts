@@ -1,5 +1,6 @@
 export { createRedis, type Redis, type RedisClient, type RedisConfig } from './create-redis';
 export {
+  createLocalRateLimit,
   createRateLimit,
   RateLimitedError,
   type RateLimit,

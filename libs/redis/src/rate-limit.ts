@@ -46,7 +46,27 @@ export function createRateLimit(redis: Redis, options: RateLimitOptions): RateLi
       duration: options.windowSec,
     }),
   });
-  const what = options.what ?? 'requests';
+  return rateLimitOf(limiter, options.what);
+}
+
+/**
+ * A per-key budget kept in this process only, for keys that live in one process anyway (a
+ * socket's id): no Redis round trip, and nothing to share. A key costs memory only from its
+ * first point until its window ends.
+ */
+export function createLocalRateLimit(options: RateLimitOptions): RateLimit {
+  const limiter = new RateLimiterMemory({
+    keyPrefix: `rl:${options.name}`,
+    points: options.points,
+    duration: options.windowSec,
+  });
+  return rateLimitOf(limiter, options.what);
+}
+
+function rateLimitOf(
+  limiter: { consume(key: string): Promise<RateLimiterRes> },
+  what = 'requests',
+): RateLimit {
   return {
     async take(key) {
       try {

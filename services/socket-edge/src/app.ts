@@ -10,10 +10,10 @@ import {
   type Consumer,
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
-import { createConversationStore, type Db } from '@chat/db';
+import { createBookingStore, createConversationStore, type Db } from '@chat/db';
 import { coalesceWrites } from '@chat/net';
 import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
-import { createRateLimit, type RedisClient } from '@chat/redis';
+import { createLocalRateLimit, createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
 import { createCommandPublisher } from './delivery/command-publisher';
 import { createDeliveryRouter } from './delivery/delivery-router';
@@ -25,8 +25,11 @@ import { createUserBindings } from './delivery/user-bindings';
 import { createEdgeMetrics } from './metrics';
 import { createAuthMiddleware } from './realtime/auth-middleware';
 import { batchPerTurn, registerConnectionLifecycle } from './realtime/connection-lifecycle';
-import { registerConversationRooms } from './realtime/conversation-rooms';
+import { createConnectRateLimit } from './realtime/connect-rate-limit';
+import { createConversationAccess } from './realtime/conversation-access';
+import { createConversationRooms } from './realtime/conversation-rooms';
 import { registerSendMessage } from './realtime/send-message';
+import { createSocketAdmission } from './realtime/socket-admission';
 import type { ChatServer } from './realtime/types';
 import { createOfflineQueue } from './state/offline-queue';
 import { createPresence } from './state/presence';
@@ -101,7 +104,38 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
+  // Cheapest refusal first: a flood from one address costs neither signature checks nor Redis
+  // presence; then who it is; then whether that user has room for one more socket.
+  io.use(
+    createConnectRateLimit({
+      rateLimit: createRateLimit(redis, {
+        name: 'connect',
+        what: 'connection attempts from this address',
+        points: config.connectRateLimitPerIp,
+        windowSec: config.connectRateWindowSec,
+      }),
+      trustProxyHops: config.trustProxyHops,
+      logger,
+    }),
+  );
   io.use(createAuthMiddleware(verifier));
+  io.use(
+    createSocketAdmission({ io, presence, maxSocketsPerUser: config.maxSocketsPerUser, logger }),
+  );
+  const registerConversationRooms = createConversationRooms({
+    access: createConversationAccess({
+      bookings: createBookingStore(deps.db.knex),
+      conversations,
+    }),
+    joinRateLimit: createLocalRateLimit({
+      name: 'join',
+      what: 'conversations joined',
+      points: config.joinRateLimit,
+      windowSec: config.joinRateWindowSec,
+    }),
+    maxRoomsPerSocket: config.maxRoomsPerSocket,
+    logger,
+  });
   // A sender's ack and its message-sent leave in one write, and so does whatever else one turn
   // emits to a socket. 'upgrade' hands over the TCP socket the websocket transport will use.
   deps.httpServer.on('upgrade', (_request, socket: Socket) => coalesceWrites(socket));
@@ -120,11 +154,12 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       sendAckTimeoutMs: config.sendAckTimeoutMs,
       accepting: () => !stopping,
       rateLimit,
+      maxPendingSends: config.maxPendingSendsPerSocket,
       messageMaxLength: config.messageMaxLength,
       metrics,
       logger,
     });
-    registerConversationRooms(socket, logger);
+    registerConversationRooms(socket);
     const cleanup = registerConnectionLifecycle(socket, {
       bindings,
       presence,

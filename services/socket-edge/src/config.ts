@@ -29,8 +29,58 @@ export const socketEdgeEnv = {
   messageMaxLength: sharedEnv.messageMaxLength,
   maxPayloadBytes: envVar(
     'SOCKET_MAX_PAYLOAD_BYTES',
-    parse.positiveInt(2 * 1024 * 1024, 16 * 1024 * 1024),
-    'Largest Socket.IO packet accepted; bigger ones close the connection, smaller oversized messages get PAYLOAD_TOO_LARGE',
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1024, 'must be at least 1024')
+      .max(16 * 1024 * 1024, `must be at most ${16 * 1024 * 1024}`)
+      .optional(),
+    "Largest Socket.IO packet (or long-polling request) accepted; a bigger one closes that connection (Socket.IO's maxHttpBufferSize). Default: the largest legal send-message, 6 bytes per character of MESSAGE_MAX_LENGTH (a JSON \\uXXXX escape) plus 8 KiB for ids and framing — 32192 bytes for 4000 characters. A message over MESSAGE_MAX_LENGTH inside the bound gets PAYLOAD_TOO_LARGE",
+  ),
+  maxSocketsPerUser: envVar(
+    'MAX_SOCKETS_PER_USER',
+    parse.positiveInt(20, 10_000),
+    'Sockets one user may have open at once across all edge nodes (counted in the Redis presence set; per node while Redis is away); one more is refused in the handshake with connect_error TOO_MANY_SOCKETS, the others stay connected',
+  ),
+  connectRateLimitPerIp: envVar(
+    'CONNECT_RATE_LIMIT_PER_IP',
+    parse.positiveInt(120, 1_000_000),
+    'Connection attempts one client IP may make per CONNECT_RATE_WINDOW_SEC (shared by every edge through Redis); beyond it the handshake gets connect_error RATE_LIMITED with data.retryAfterSec',
+  ),
+  connectRateWindowSec: envVar(
+    'CONNECT_RATE_WINDOW_SEC',
+    parse.positiveInt(60, 3600),
+    'Window of CONNECT_RATE_LIMIT_PER_IP',
+  ),
+  trustProxyHops: envVar(
+    'TRUST_PROXY_HOPS',
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 or more')
+      .max(10, 'must be at most 10')
+      .default(0),
+    "Reverse proxies in front of the edge that append to X-Forwarded-For (1 behind the compose nginx gateway); the client IP is the entry that many hops from the socket. 0: the socket's remote address, X-Forwarded-For ignored (a client could forge it)",
+  ),
+  joinRateLimit: envVar(
+    'JOIN_RATE_LIMIT',
+    parse.positiveInt(120, 100_000),
+    'join-conversation events one socket may make per JOIN_RATE_WINDOW_SEC (enough to rejoin MAX_ROOMS_PER_SOCKET rooms after a reconnect); beyond it they get error RATE_LIMITED',
+  ),
+  joinRateWindowSec: envVar(
+    'JOIN_RATE_WINDOW_SEC',
+    parse.positiveInt(60, 3600),
+    'Window of JOIN_RATE_LIMIT',
+  ),
+  maxRoomsPerSocket: envVar(
+    'MAX_ROOMS_PER_SOCKET',
+    parse.positiveInt(100, 10_000),
+    'Conversation rooms one socket may be in at once; joining one more gets error TOO_MANY_ROOMS (leaving one frees a slot, re-joining a joined room costs none)',
+  ),
+  maxPendingSendsPerSocket: envVar(
+    'SOCKET_MAX_PENDING_SENDS',
+    parse.positiveInt(32, 100_000),
+    "send-message events one socket may have waiting for their answer; one more is refused at once with TOO_MANY_PENDING_SENDS (retryable) and not published. Keep it below SEND_BACKLOG_PER_PARTITION so one socket cannot fill a partition's backlog alone",
   ),
   sendRateLimit: envVar(
     'SEND_RATE_LIMIT',
@@ -77,10 +127,26 @@ function generatedNodeId(): string {
   return `${host}-${process.pid}-${randomBytes(2).toString('hex')}`;
 }
 
-export type SocketEdgeConfig = Readonly<ConfigOf<typeof socketEdgeEnv> & { nodeId: string }>;
+export type SocketEdgeConfig = Readonly<
+  ConfigOf<typeof socketEdgeEnv> & { nodeId: string; maxPayloadBytes: number }
+>;
+
+/**
+ * The largest send-message a client may legally emit, in bytes on the wire: each character of
+ * the message may arrive as a 6-byte JSON escape (\uXXXX; UTF-8 needs at most 3 bytes per
+ * UTF-16 unit), and 8 KiB covers the ids (at most ~400 characters, escaped too), keys,
+ * Socket.IO's framing and the ack id.
+ */
+export function largestLegalPacketBytes(messageMaxLength: number): number {
+  return 6 * messageMaxLength + 8 * 1024;
+}
 
 export function loadSocketEdgeConfig(env: NodeJS.ProcessEnv = process.env): SocketEdgeConfig {
   const config = loadConfig(socketEdgeEnv, env);
   assertJwtConfigured(config);
-  return Object.freeze({ ...config, nodeId: config.nodeId ?? generatedNodeId() });
+  return Object.freeze({
+    ...config,
+    nodeId: config.nodeId ?? generatedNodeId(),
+    maxPayloadBytes: config.maxPayloadBytes ?? largestLegalPacketBytes(config.messageMaxLength),
+  });
 }

@@ -16,8 +16,13 @@ describe('several message-service instances', () => {
     stack = await startChatStack({
       label: 'failover',
       messageServices: 2,
-      // 200 sends of one socket in flight at once: past the default backlog of a partition.
-      env: { SEND_RATE_LIMIT: '1000', SEND_BACKLOG_PER_PARTITION: '1000' },
+      // 200 sends of one socket in flight at once: past the default backlog of a partition
+      // and the default bound of one socket.
+      env: {
+        SEND_RATE_LIMIT: '1000',
+        SEND_BACKLOG_PER_PARTITION: '1000',
+        SOCKET_MAX_PENDING_SENDS: '1000',
+      },
     });
   });
   afterAll(async () => {

@@ -21,7 +21,12 @@ describe('real-time messaging', () => {
     // partition, which would refuse the rest with OVERLOADED (send-delayed.int.test.ts shows it).
     stack = await startChatStack({
       label: 'msg',
-      env: { SEND_RATE_LIMIT: '1000', SEND_BACKLOG_PER_PARTITION: '1000' },
+      // 500 sends of one socket in flight at once (back to back below).
+      env: {
+        SEND_RATE_LIMIT: '1000',
+        SEND_BACKLOG_PER_PARTITION: '1000',
+        SOCKET_MAX_PENDING_SENDS: '1000',
+      },
     });
   });
   afterEach(() => {

@@ -129,6 +129,8 @@ export async function startChaosSystem(options: ChaosSystemOptions): Promise<Cha
       BOOKING_EVENTS_EXCHANGE: `${namespace}.tutorgo.events`,
       EDGE_NODE_ID: `${namespace}-edge`,
       CHAT_PARTITIONS: String(partitions),
+      // Every client connects, and reconnects through each fault, from 127.0.0.1.
+      CONNECT_RATE_LIMIT_PER_IP: '1000000',
       ...options.env,
     };
     const specs = await serviceSpecs(options.layout, commonEnv);

@@ -85,8 +85,10 @@ export function registerConnectionLifecycle(
 
   const ready = (async () => {
     // Presence before the binding: partners tell only users whom presence shows online (see
-    // `tell`), and so they skip nobody whom the binding could already have reached.
-    const { firstSocket } = await presence.add(userId, socket.id);
+    // `tell`), and so they skip nobody whom the binding could already have reached. The
+    // handshake's admission registered the socket already, unless Redis was away then.
+    const firstSocket =
+      socket.data.firstSocket ?? (await presence.add(userId, socket.id)).firstSocket;
     await bindings.addSocket(userId);
     const queuedMessages = await offlineQueue.take(userId, socket.id);
     queuedTaken = true;

@@ -26,6 +26,12 @@ export interface SendMessageDeps {
   /** False while the edge shuts down: sends are refused with UNAVAILABLE at once. */
   accepting: () => boolean;
   rateLimit: RateLimit;
+  /**
+   * Sends of one socket waiting for their answer (SOCKET_MAX_PENDING_SENDS); one more is
+   * refused at once with TOO_MANY_PENDING_SENDS. Below the partition backlog, so one socket
+   * cannot fill a partition and get everyone else's sends OVERLOADED.
+   */
+  maxPendingSends: number;
   messageMaxLength: number;
   metrics: EdgeMetrics;
   logger: Logger;
@@ -35,24 +41,44 @@ export interface SendMessageDeps {
  * `send-message`: validates, then publishes a command with publisher confirm. The outcome —
  * the stored message or a coded refusal — arrives later as a delivery and settles the ack.
  * A socket's sends are handled one after another, so they reach the broker in the order the
- * client emitted them.
+ * client emitted them. At most `maxPendingSends` of a socket's sends wait for their answer at
+ * a time: that bounds the chain below and what one socket holds in the partition backlog.
  */
 export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): void {
   const log = deps.logger.child({ module: 'edge:send' });
   let previous: Promise<void> = Promise.resolve();
+  // This socket's sends from their arrival until their answer.
+  let pending = 0;
   socket.on('send-message', (payload: unknown, maybeAck?: unknown) => {
     const ack =
       typeof maybeAck === 'function' ? (maybeAck as (result: SendMessageAck) => void) : undefined;
     // Timed from the event's arrival: waiting behind this socket's earlier sends counts too.
-    const done = deps.metrics.startSendTimer();
-    // The rate-limit point is taken at once, so a socket's round trips to Redis overlap (they
-    // answer in the order asked); only the part from its answer to issuing the publish is
-    // chained, which keeps the publishes in emit order. Confirms overlap too.
-    const { userId } = socket.data.user;
-    const admitted = deps.rateLimit.take(userId).then(
-      () => undefined,
-      (error: unknown) => error ?? new Error('rate limit failed'),
-    );
+    const timer = deps.metrics.startSendTimer();
+    let done = timer;
+    let admitted: Promise<unknown>;
+    if (pending >= deps.maxPendingSends) {
+      // Refused without a rate-limit point or a publish, but still through the chain: its
+      // answer must not overtake those of the sends before it.
+      admitted = Promise.resolve(
+        new AppError(
+          'TOO_MANY_PENDING_SENDS',
+          `${pending} messages of this connection are waiting for their answer (at most ${deps.maxPendingSends}); send again once one is answered`,
+        ),
+      );
+    } else {
+      pending++;
+      done = (outcome) => {
+        pending--;
+        timer(outcome);
+      };
+      // The rate-limit point is taken at once, so a socket's round trips to Redis overlap (they
+      // answer in the order asked); only the part from its answer to issuing the publish is
+      // chained, which keeps the publishes in emit order. Confirms overlap too.
+      admitted = deps.rateLimit.take(socket.data.user.userId).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('rate limit failed'),
+      );
+    }
     previous = previous
       .then(() => send(payload, ack, done, admitted))
       .catch((error: unknown) => {

@@ -4,6 +4,12 @@ import type { Server, Socket } from 'socket.io';
 
 export interface SocketData {
   user: AuthUser;
+  /**
+   * Set by the handshake's admission (socket-admission.ts) once it registered the socket in
+   * presence: whether it is the user's first socket anywhere. Unset when it could not (Redis
+   * away): the connection lifecycle registers it then.
+   */
+  firstSocket?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

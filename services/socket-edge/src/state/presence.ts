@@ -9,6 +9,13 @@ import { createTurnBatcher } from '../realtime/turn-batcher';
 export interface Presence {
   /** Registers a socket; `firstSocket` is true when the user had no socket anywhere before. */
   add(userId: string, socketId: string): Promise<{ firstSocket: boolean }>;
+  /**
+   * Registers a socket unless the user already has `maxSockets` anywhere: count and add are
+   * one atomic step, so two connects racing for the last place cannot both get it. A refused
+   * socket is not registered. Throws at once, without waiting for a reconnect, while Redis is
+   * not connected.
+   */
+  admit(userId: string, socketId: string, maxSockets: number): Promise<Admission>;
   /** Removes a socket; `lastSocket` is true when the user has no socket anywhere now. */
   remove(userId: string, socketId: string): Promise<{ lastSocket: boolean }>;
   /** Whether the user has a socket anywhere; the questions of one turn share one pipeline. */
@@ -17,8 +24,12 @@ export interface Presence {
   refresh(userIds: Iterable<string>): Promise<void>;
 }
 
+export type Admission =
+  { admitted: true; firstSocket: boolean } | { admitted: false; sockets: number };
+
 type PresenceCommands = Redis & {
-  presenceAdd(key: string, member: string, ttlSec: number): Promise<number>;
+  /** The user's socket count after adding, or minus the count when `cap` (> 0) refused it. */
+  presenceAdd(key: string, member: string, ttlSec: number, cap: number): Promise<number>;
   presenceRemove(key: string, member: string): Promise<[number, number]>;
 };
 
@@ -29,7 +40,12 @@ export function createPresence(redis: Redis, nodeId: string, ttlSec = 90): Prese
   if (!('presenceAdd' in redis)) {
     redis.defineCommand('presenceAdd', {
       numberOfKeys: 1,
-      lua: `redis.call('SADD', KEYS[1], ARGV[1])
+      lua: `local cap = tonumber(ARGV[3])
+            if cap > 0 and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+              local sockets = redis.call('SCARD', KEYS[1])
+              if sockets >= cap then return -sockets end
+            end
+            redis.call('SADD', KEYS[1], ARGV[1])
             redis.call('EXPIRE', KEYS[1], ARGV[2])
             return redis.call('SCARD', KEYS[1])`,
     });
@@ -54,8 +70,15 @@ export function createPresence(redis: Redis, nodeId: string, ttlSec = 90): Prese
   });
   return {
     async add(userId, socketId) {
-      const sockets = await commands.presenceAdd(key(userId), member(socketId), ttlSec);
+      const sockets = await commands.presenceAdd(key(userId), member(socketId), ttlSec, 0);
       return { firstSocket: sockets === 1 };
+    },
+    async admit(userId, socketId, maxSockets) {
+      if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
+      const sockets = await commands.presenceAdd(key(userId), member(socketId), ttlSec, maxSockets);
+      return sockets < 0
+        ? { admitted: false, sockets: -sockets }
+        : { admitted: true, firstSocket: sockets === 1 };
     },
     async remove(userId, socketId) {
       const [removed, left] = await commands.presenceRemove(key(userId), member(socketId));
