@@ -2,11 +2,18 @@
 // history-service in this one process, with Socket.IO (/socket.io) and REST (/chat/...) on one
 // port, CHAT_SERVICE_PORT (3006) — the spec's single base URL. Defaults point at the local
 // PostgreSQL, Redis and RabbitMQ. One metrics registry collects all three services' metrics;
-// the history app serves it at /metrics. SIGTERM / SIGINT stop it cleanly.
+// the internal ops server (OPS_HOST:OPS_PORT, 127.0.0.1:3007) serves it at /metrics, with each
+// service's readiness in detail at /readyz. SIGTERM / SIGINT stop it cleanly.
 import { createServer } from 'node:http';
-import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
+import { ConfigError, DEV_JWT_SECRET, loadConfig, opsEnv, sharedEnv } from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';
-import { createLogger, createMetricsRegistry, type Logger } from '@chat/observability';
+import {
+  combineReadiness,
+  createLogger,
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+} from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from '../services/history-service/src/app';
 import { loadHistoryServiceConfig } from '../services/history-service/src/config';
@@ -15,6 +22,7 @@ import { loadMessageServiceConfig } from '../services/message-service/src/config
 import { startHealthServer } from '../services/message-service/src/health-server';
 import { startSocketEdge } from '../services/socket-edge/src/app';
 import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
+import { createEdgeReadiness } from '../services/socket-edge/src/http-endpoints';
 
 runService('tutorgo-chat', async (closer) => {
   const usesDevSecret = applyDevelopmentSecret(process.env);
@@ -24,6 +32,7 @@ runService('tutorgo-chat', async (closer) => {
         logLevel: sharedEnv.logLevel,
         chatServicePort: sharedEnv.chatServicePort,
         shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+        ...opsEnv,
       }),
     () => loadSocketEdgeConfig(),
     () => loadMessageServiceConfig(),
@@ -99,6 +108,21 @@ runService('tutorgo-chat', async (closer) => {
       port: messageConfig.healthPort,
       readiness: () => messages.readiness(),
       metrics,
+      opsToken: messageConfig.opsToken,
+      logger,
+    }),
+  );
+  // Internal: all three services' metrics and readiness with detail (see OPS_HOST).
+  closer.add(
+    await startOpsServer({
+      host: common.opsHost,
+      port: common.opsPort,
+      readiness: combineReadiness({
+        'socket-edge': createEdgeReadiness({ db, redis, broker: edgeBroker }),
+        'message-service': () => messages.readiness(),
+        'history-service': () => history.readiness(),
+      }),
+      metrics,
       logger,
     }),
   );
@@ -107,8 +131,11 @@ runService('tutorgo-chat', async (closer) => {
     httpServer.listen(common.chatServicePort, resolve);
   });
   logger.info(
-    { url: `http://localhost:${common.chatServicePort}` },
-    'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs, metrics at /metrics',
+    {
+      url: `http://localhost:${common.chatServicePort}`,
+      ops: `http://${common.opsHost}:${common.opsPort}`,
+    },
+    'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs; metrics and readiness detail on the ops address',
   );
   stopWhenOrphaned(logger);
   return { logger, shutdownTimeoutMs: common.shutdownTimeoutMs };

@@ -38,6 +38,8 @@ function startProcess(env: Record<string, string>, options: { viaNpm?: boolean }
       RABBITMQ_URL: urls.rabbitmqUrl,
       CHAT_NAMESPACE: namespace,
       BOOKING_EVENTS_EXCHANGE: `${namespace}.tutorgo.events`,
+      // An ops server on a port of its own, so processes never meet on 3007.
+      OPS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,11 +88,13 @@ afterEach(() => {
 });
 
 describe('npm start', () => {
-  it('when started, then Socket.IO, REST and /metrics (all three services in one registry) answer on CHAT_SERVICE_PORT, and SIGTERM stops it cleanly', async () => {
+  it('when started, then Socket.IO and REST answer on CHAT_SERVICE_PORT, /metrics (all three services in one registry) and readiness detail on OPS_PORT only, and SIGTERM stops it cleanly', async () => {
     const port = await freePort();
+    const opsPort = await freePort();
     const started = startProcess({
       CHAT_SERVICE_PORT: String(port),
       MESSAGE_SERVICE_HEALTH_PORT: String(await freePort()),
+      OPS_PORT: String(opsPort),
       LOG_LEVEL: 'info',
     });
     await started.waitFor(/TutorGo chat is up/);
@@ -101,7 +105,24 @@ describe('npm start', () => {
     expect(await socketIo.text()).toMatch(/"sid"/);
     const unauthenticated = await fetch(`http://127.0.0.1:${port}/chat/conversations/someone`);
     expect(unauthenticated.status).toBe(401);
-    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok' }]);
+    const detail = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
+    expect([detail.status, await detail.json()]).toMatchObject([
+      200,
+      {
+        status: 'ok',
+        services: {
+          'socket-edge': { checks: { postgres: {}, redis: {}, rabbitmq: {} } },
+          'message-service': { checks: { postgres: {}, rabbitmq: {} } },
+          'history-service': { checks: { postgres: {}, redis: {} } },
+        },
+      },
+    ]);
+    // The ops server is on loopback (OPS_HOST=127.0.0.1) too.
+    await expect(fetch(`http://127.0.0.2:${opsPort}/metrics`)).rejects.toThrow();
+    const metrics = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
     for (const name of [

@@ -8,5 +8,12 @@ export {
   type EnvVar,
 } from './define-config';
 export * as parse from './parsers';
-export { assertJwtConfigured, jwtEnv, serviceEnv, sharedEnv } from './shared-env';
+export {
+  assertJwtConfigured,
+  bookingPolicyEnv,
+  jwtEnv,
+  opsEnv,
+  serviceEnv,
+  sharedEnv,
+} from './shared-env';
 export { DEV_JWT_SECRET } from './dev-defaults';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, envVar } from './define-config';
-import { csv, logLevel, port, positiveInt, url } from './parsers';
+import { csv, host, logLevel, nonNegativeInt, port, positiveInt, url } from './parsers';
 
 /**
  * Variables more than one service reads. Each service's config.ts picks the ones it needs and
@@ -78,6 +78,31 @@ export const sharedEnv = {
     positiveInt(4000, 100_000),
     'Longest message body in characters (after trimming); the edge and message-service both check it',
   ),
+  opsHost: envVar(
+    'OPS_HOST',
+    host('127.0.0.1'),
+    'Interface of the internal operations server (OPS_PORT); 127.0.0.1 keeps it on this machine, 0.0.0.0 opens it to a private network such as a container network for probes and Prometheus',
+  ),
+  opsPort: envVar(
+    'OPS_PORT',
+    port(3007),
+    "Port of the internal operations server: GET /metrics, /readyz with each dependency's status and failure detail, /healthz (npm start has one for all three services; services run alone on one machine each need their own)",
+  ),
+  opsToken: envVar(
+    'OPS_TOKEN',
+    z.string().min(16, 'must be at least 16 characters').optional(),
+    'Bearer token (Authorization: Bearer <token>) that also lets a scraper read /metrics on the public ports; unset, /metrics is served on OPS_PORT only (404 elsewhere)',
+  ),
+  allowedBookingStatuses: envVar(
+    'ALLOWED_BOOKING_STATUSES',
+    csv(['confirmed']),
+    'Booking statuses that let the two users chat (comma-separated); message-service checks sends by them, socket-edge shows presence only to such partners',
+  ),
+  completedGraceDays: envVar(
+    'COMPLETED_GRACE_DAYS',
+    nonNegativeInt(0, 3650),
+    'When ALLOWED_BOOKING_STATUSES includes completed: days after the session ended that a completed booking still lets the pair chat (and see each other online); 0 means no time limit',
+  ),
   frontendUrls: envVar(
     'FRONTEND_URL',
     csv(['http://localhost:3000']),
@@ -99,6 +124,25 @@ export const serviceEnv = {
   rabbitmqUrl: sharedEnv.rabbitmqUrl,
   partitions: sharedEnv.partitions,
   shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
+} as const;
+
+/**
+ * The operations endpoints every process serves: /metrics and detailed /readyz on
+ * OPS_HOST:OPS_PORT; on public ports only /healthz, a bare /readyz and, with OPS_TOKEN, /metrics.
+ */
+export const opsEnv = {
+  opsHost: sharedEnv.opsHost,
+  opsPort: sharedEnv.opsPort,
+  opsToken: sharedEnv.opsToken,
+} as const;
+
+/**
+ * Which bookings let a pair chat (an EntitlementPolicy of @chat/db): message-service refuses
+ * sends by it and socket-edge tells presence by it, so both must read the same values.
+ */
+export const bookingPolicyEnv = {
+  allowedBookingStatuses: sharedEnv.allowedBookingStatuses,
+  completedGraceDays: sharedEnv.completedGraceDays,
 } as const;
 
 /** What a service that verifies TutorGo tokens reads (see assertJwtConfigured). */

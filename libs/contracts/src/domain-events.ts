@@ -4,6 +4,13 @@ import { z } from 'zod';
  * Events on `chat.events` (topic) for other TutorGo services. The routing key is the event type;
  * a new version is added beside the old one, never changed in place.
  */
+
+/**
+ * A message was stored (once per message; a redelivery may publish it again, same messageId).
+ * `message` is its text, present unless message-service runs with CHAT_EVENT_INCLUDE_TEXT=false:
+ * the exchange is platform-wide, and consumers that only count or notify need no message
+ * text. A consumer that needs the text must cope with its absence (or have it switched on).
+ */
 export const messageCreatedV1Schema = z.object({
   type: z.literal('chat.message.created.v1'),
   messageId: z.string(),
@@ -11,7 +18,7 @@ export const messageCreatedV1Schema = z.object({
   seq: z.number().int().positive(),
   senderId: z.string(),
   receiverId: z.string(),
-  message: z.string(),
+  message: z.string().optional(),
   createdAt: z.string(),
 });
 export type MessageCreatedV1 = z.infer<typeof messageCreatedV1Schema>;

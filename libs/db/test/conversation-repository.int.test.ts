@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalConversationId } from '@chat/contracts';
 import {
+  createBookingStore,
   createConversationStore,
   createMessageStore,
   InvalidCursorError,
+  type BookingStore,
   type ConversationStore,
   type Db,
+  type EntitlementPolicy,
   type MessageStore,
 } from '@chat/db';
 import { newPair, newUserId, openTestDb } from './fixtures';
@@ -14,11 +17,13 @@ describe('conversation store', () => {
   let db: Db;
   let messages: MessageStore;
   let conversations: ConversationStore;
+  let bookings: BookingStore;
 
   beforeAll(() => {
     db = openTestDb();
     messages = createMessageStore(db.knex);
     conversations = createConversationStore(db.knex);
+    bookings = createBookingStore(db.knex);
   });
 
   afterAll(() => db.close());
@@ -33,6 +38,23 @@ describe('conversation store', () => {
         clientMessageId: randomUUID(),
       })
       .then((result) => result.message);
+
+  /** Confirmed and completed bookings count, a completed one for a week after it ended. */
+  const POLICY: EntitlementPolicy = {
+    allowedStatuses: ['confirmed', 'completed'],
+    completedGraceDays: 7,
+  };
+  const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 3600 * 1000);
+
+  /** A booking of the pair in `status`, ended `endedDaysAgo` days ago (default: in an hour). */
+  const book = (studentId: string, tutorId: string, status: string, endedDaysAgo = -1 / 24) =>
+    bookings.applyBookingEvent({
+      bookingId: `b-${randomUUID()}`,
+      studentId,
+      tutorId,
+      status,
+      endTime: daysAgo(endedDaysAgo),
+    });
 
   const readFlags = async (conversationId: string) =>
     (await messages.listMessages(conversationId, { limit: 50, afterSeq: 0 })).map(
@@ -239,20 +261,67 @@ describe('conversation store', () => {
     expect(await countQueries(many)).toBe(1);
   });
 
-  it('when asked for partners, then every other member of the user’s conversations comes once', async () => {
+  it('when asked for partners, then every member of the user’s conversations whom a booking lets them chat with comes once', async () => {
     const me = newUserId();
     const [p1, p2] = [newUserId(), newUserId()];
+    await Promise.all([book(me, p1, 'confirmed'), book(p2, me, 'confirmed')]);
     await send(me, p1);
     await send(p1, me);
     await send(p2, me);
 
-    expect(await conversations.partnersOf(me)).toEqual([p1, p2].sort());
-    expect(await conversations.partnersOf(p1)).toEqual([me]);
-    expect(await conversations.partnersOf(newUserId())).toEqual([]);
+    expect(await conversations.partnersOf(me, POLICY)).toEqual([p1, p2].sort());
+    expect(await conversations.partnersOf(p1, POLICY)).toEqual([me]);
+    expect(await conversations.partnersOf(newUserId(), POLICY)).toEqual([]);
+  });
+
+  it('when a partner’s booking is cancelled, pending, or completed longer ago than the grace days, then they are no partner now; completed within them, still one', async () => {
+    const me = newUserId();
+    const [confirmed, cancelled, pending, completedLately, completedLongAgo, neverBooked] = [
+      newUserId(),
+      newUserId(),
+      newUserId(),
+      newUserId(),
+      newUserId(),
+      newUserId(),
+    ];
+    await Promise.all([
+      book(me, confirmed, 'confirmed'),
+      book(cancelled, me, 'cancelled'),
+      book(me, pending, 'pending'),
+      book(me, completedLately, 'completed', 3),
+      book(completedLongAgo, me, 'completed', 10),
+    ]);
+    for (const partner of [
+      confirmed,
+      cancelled,
+      pending,
+      completedLately,
+      completedLongAgo,
+      neverBooked,
+    ]) {
+      await send(partner, me);
+    }
+
+    const expected = [confirmed, completedLately].sort();
+    expect(await conversations.partnersOf(me, POLICY)).toEqual(expected);
+    expect((await conversations.partnersOfEach([me], POLICY)).get(me)).toEqual(expected);
+    expect((await conversations.unreadAndPartnersOfEach([me], [me], POLICY)).get(me)).toEqual({
+      unread: 6,
+      partners: expected,
+    });
+    // The same pairs under a policy without grace days, or with confirmed bookings only.
+    expect(await conversations.partnersOf(me, { ...POLICY, completedGraceDays: 0 })).toEqual(
+      [confirmed, completedLately, completedLongAgo].sort(),
+    );
+    expect(await conversations.partnersOf(me, { allowedStatuses: ['confirmed'] })).toEqual([
+      confirmed,
+    ]);
+    expect(await conversations.partnersOf(cancelled, POLICY)).toEqual([]);
   });
 
   it('when asked for several users at once, then one query answers each of them, those without conversations too', async () => {
     const [me, p1, p2, loner] = [newUserId(), newUserId(), newUserId(), newUserId()];
+    await Promise.all([book(me, p1, 'confirmed'), book(me, p2, 'confirmed')]);
     await send(p1, me);
     await send(p1, me);
     await send(me, p2);
@@ -265,8 +334,9 @@ describe('conversation store', () => {
       const connecting = await conversations.unreadAndPartnersOfEach(
         [me, p1, p2, loner],
         [me, p2, loner],
+        POLICY,
       );
-      const partners = await conversations.partnersOfEach([me, p1, p2, loner]);
+      const partners = await conversations.partnersOfEach([me, p1, p2, loner], POLICY);
 
       expect(queries).toBe(2);
       expect(connecting).toEqual(
@@ -288,6 +358,6 @@ describe('conversation store', () => {
     } finally {
       db.knex.off('query', onQuery);
     }
-    expect(await conversations.unreadAndPartnersOfEach([], [])).toEqual(new Map());
+    expect(await conversations.unreadAndPartnersOfEach([], [], POLICY)).toEqual(new Map());
   });
 });

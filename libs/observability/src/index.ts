@@ -8,5 +8,15 @@ export {
   type Registry,
 } from './metrics';
 export { runHealthChecks, type HealthCheck, type HealthReport } from './health';
+export {
+  combineReadiness,
+  createOpsListener,
+  createPublicProbeListener,
+  metricsAccess,
+  publicReadiness,
+  type ProbeListenerOptions,
+  type ReadinessReport,
+} from './ops-endpoints';
+export { startOpsServer, type OpsServer } from './ops-server';
 export { installShutdown, type Closable } from './shutdown';
 export { createCloser, exitOnStartupError } from './startup';

@@ -3,7 +3,12 @@ import { createTokenVerifier, type TokenVerifier } from '@chat/auth';
 import { chatTopology, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, createMessageStore, createOutboxStore, type Db } from '@chat/db';
-import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
+import {
+  createMetricsRegistry,
+  type HealthReport,
+  type Logger,
+  type Registry,
+} from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
 import type { HistoryServiceConfig } from './config';
 import { createAuthentication } from './http/auth';
@@ -18,7 +23,7 @@ import { buildOpenApiDocument } from './openapi';
 import { startOutboxRelay } from './outbox-relay';
 import { createConversationRoutes } from './routes/conversations';
 import { createDocsRoutes } from './routes/docs';
-import { createHealthRoutes } from './routes/health';
+import { createHealthRoutes, createHistoryReadiness } from './routes/health';
 import { createMessageRoutes } from './routes/messages';
 import { createMetricsRoutes } from './routes/metrics';
 
@@ -45,7 +50,8 @@ export interface HistoryAppDeps {
 /**
  * The REST API as an Express app, with nothing started: /chat/conversations/:userId,
  * /chat/messages/:conversationId, PATCH /chat/conversations/:conversationId/read,
- * /chat/openapi.json, /chat/docs, /healthz, /readyz and /metrics. Anything else is a 404 in the
+ * /chat/openapi.json, /chat/docs, /healthz, /readyz (ok or unavailable only) and, for OPS_TOKEN
+ * holders, /metrics. Anything else is a 404 in the
  * error shape. It is a plain request listener, so it can share an http.Server with Socket.IO:
  * create the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO
  * takes /socket.io while the app gets the rest.
@@ -97,8 +103,10 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
     next();
   });
   app.use(createCors(config.frontendUrls));
-  app.use(createHealthRoutes({ db, redis: deps.redis, logger }));
-  app.use(createMetricsRoutes(registry));
+  app.use(
+    createHealthRoutes({ readiness: createHistoryReadiness({ db, redis: deps.redis }), logger }),
+  );
+  app.use(createMetricsRoutes(registry, config.opsToken));
   app.use(createDocsRoutes(buildOpenApiDocument()));
   app.use(createConversationRoutes({ conversations, markRead, guard }));
   app.use(createMessageRoutes({ conversations, messages, guard }));
@@ -115,6 +123,8 @@ export interface HistoryServiceDeps extends Omit<HistoryAppDeps, 'onOutboxWrite'
 export interface HistoryService {
   /** Mount it on an http.Server (see createHistoryApp); the caller listens and owns the server. */
   readonly app: express.Application;
+  /** PostgreSQL and Redis checked, with why a check failed: for the ops server only. */
+  readiness(): Promise<HealthReport>;
   /** Stops the outbox relay after its batch in hand; the caller closes server, broker, Redis, db. */
   close(): Promise<void>;
 }
@@ -135,5 +145,9 @@ export async function startHistoryService(deps: HistoryServiceDeps): Promise<His
   });
   const app = createHistoryApp({ ...deps, onOutboxWrite: relay.kick });
   deps.logger.child({ module: 'history' }).info('history-service ready');
-  return { app, close: () => relay.close() };
+  return {
+    app,
+    readiness: createHistoryReadiness({ db: deps.db, redis: deps.redis }),
+    close: () => relay.close(),
+  };
 }

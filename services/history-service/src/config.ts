@@ -3,6 +3,7 @@ import {
   envVar,
   jwtEnv,
   loadConfig,
+  opsEnv,
   parse,
   serviceEnv,
   sharedEnv,
@@ -12,6 +13,7 @@ import {
 export const historyServiceEnv = {
   ...serviceEnv,
   ...jwtEnv,
+  ...opsEnv,
   redisUrl: sharedEnv.redisUrl,
   frontendUrls: sharedEnv.frontendUrls,
   port: envVar(

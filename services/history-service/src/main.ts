@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry } from '@chat/observability';
+import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from './app';
 import { loadHistoryServiceConfig } from './config';
@@ -18,5 +18,14 @@ runService('history-service', async (closer) => {
   const server = closer.add(await listen(service.app, config.port));
   server.server.on('error', (error) => logger.error({ err: error }, 'http server error'));
   logger.info({ port: server.port }, 'history-service listening');
+  closer.add(
+    await startOpsServer({
+      host: config.opsHost,
+      port: config.opsPort,
+      readiness: () => service.readiness(),
+      metrics,
+      logger,
+    }),
+  );
   return { logger, shutdownTimeoutMs: config.shutdownTimeoutMs };
 });

@@ -18,10 +18,11 @@ describe('history-service metrics', () => {
 
   const get = (path: string, options: Parameters<typeof request>[2] = {}) =>
     request(server.baseUrl, path, options);
+  const scrape = () => request(server.opsUrl, '/metrics');
   const requestCount = (text: string, labels: Record<string, string>) =>
     metricValue(text, 'http_request_duration_seconds_count', labels);
 
-  it('when requests were answered, then /metrics counts them by method, route pattern and status, without a token', async () => {
+  it('when requests were answered, then /metrics on the ops port counts them by method, route pattern and status, without a token', async () => {
     const me = newUserId();
     const other = newUserId();
     await storeMessages(server.db, other, me, ['hi']);
@@ -30,7 +31,7 @@ describe('history-service metrics', () => {
     expect((await get(`/chat/messages/${conversationId}`, { as: me })).status).toBe(200);
     expect((await get(`/chat/conversations/${me}`)).status).toBe(401);
     expect((await get(`/chat/nothing/${me}`, { as: me })).status).toBe(404);
-    const metrics = await get('/metrics');
+    const metrics = await scrape();
 
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -63,18 +64,47 @@ describe('history-service metrics', () => {
     await get(`/chat/conversations/${conversationId}/read`, { as: me, method: 'PATCH' });
     await get(`/chat/messages/${conversationId}?before=${encodeURIComponent(me)}`, { as: me });
 
-    const { text } = await get('/metrics');
+    const { text } = await scrape();
 
     const routes = new Set(parseMetricSamples(text).map((sample) => sample.labels.route));
     expect([...routes].filter(Boolean).sort()).toEqual([
       '/chat/conversations/:conversationId/read',
       '/chat/conversations/:userId',
       '/chat/messages/:conversationId',
-      '/metrics',
       'unmatched',
     ]);
     for (const secret of [me, other, conversationId, 'secret words']) {
       expect(text).not.toContain(secret);
+    }
+  });
+
+  it('when no OPS_TOKEN is set, then /metrics on the public port is a 404 like any unknown path', async () => {
+    const response = await get('/metrics');
+
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('when OPS_TOKEN is set, then /metrics on the public port is 401 without the bearer token or with a wrong one, and 200 with it', async () => {
+    const opsToken = `ops-${newUserId()}`;
+    const guarded = await startHistoryTestServer({
+      label: 'metrics-token',
+      env: { OPS_TOKEN: opsToken },
+      relay: false,
+    });
+    try {
+      const scrapeWith = (authorization?: string) =>
+        fetch(`${guarded.baseUrl}/metrics`, { headers: authorization ? { authorization } : {} });
+      const without = await scrapeWith();
+      expect(without.status).toBe(401);
+      expect(without.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await without.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+      expect((await scrapeWith(`Bearer ${opsToken}-not`)).status).toBe(401);
+      const right = await scrapeWith(`Bearer ${opsToken}`);
+      expect(right.status).toBe(200);
+      expect(await right.text()).toContain('http_request_duration_seconds');
+    } finally {
+      await guarded.close();
     }
   });
 });

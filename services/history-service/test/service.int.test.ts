@@ -49,12 +49,14 @@ describe('history-service as a whole', () => {
   const get = <T = unknown>(path: string, options: Parameters<typeof request>[2] = {}) =>
     request<T>(server.baseUrl, path, options);
 
-  it('when probed, then /healthz and /readyz answer 200 without a token', async () => {
+  it('when probed, then /healthz and /readyz answer 200 without a token, /readyz saying only ok, and the ops port shows each check', async () => {
     const health = await get('/healthz');
     const ready = await get('/readyz');
+    const detail = await request(server.opsUrl, '/readyz');
 
     expect([health.status, health.body]).toEqual([200, { status: 'ok' }]);
-    expect([ready.status, ready.body]).toEqual([
+    expect([ready.status, ready.body]).toEqual([200, { status: 'ok' }]);
+    expect([detail.status, detail.body]).toEqual([
       200,
       { status: 'ok', checks: { postgres: { status: 'ok' }, redis: { status: 'ok' } } },
     ]);
@@ -214,7 +216,7 @@ describe('history-service as a whole', () => {
     }
   });
 
-  it('when PostgreSQL is unreachable, then requests get 503 UNAVAILABLE, /readyz says so and /healthz stays up', async () => {
+  it('when PostgreSQL is unreachable, then requests get 503 UNAVAILABLE, /readyz says so without naming it or its address, the ops port names it, and /healthz stays up', async () => {
     const target = new URL(testServiceUrls().databaseUrl);
     const proxy = await createTcpProxy(target.hostname, Number(target.port || 5432));
     const proxied = new URL(target);
@@ -242,8 +244,14 @@ describe('history-service as a whole', () => {
       });
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual({
-        error: { code: 'UNAVAILABLE', message: 'Not reachable: postgres' },
         status: 'unavailable',
+        error: { code: 'UNAVAILABLE', message: 'Not ready' },
+      });
+      expect(ready.text).not.toMatch(/postgres|127\.0\.0\.1/i);
+      expect(ready.text).not.toContain(String(proxy.port));
+      const detail = await request(down.opsUrl, '/readyz');
+      expect(detail.status).toBe(503);
+      expect(detail.body).toMatchObject({
         checks: { postgres: { status: 'unavailable' }, redis: { status: 'ok' } },
       });
       expect(health.status).toBe(200);
@@ -254,7 +262,7 @@ describe('history-service as a whole', () => {
     }
   });
 
-  it('when Redis is unreachable, then /readyz is 503 naming it', async () => {
+  it('when Redis is unreachable, then /readyz is 503 without naming it, and the ops port names it', async () => {
     const target = new URL(testServiceUrls().redisUrl);
     const proxy = await createTcpProxy(target.hostname, Number(target.port || 6379));
     const proxied = new URL(target);
@@ -274,8 +282,13 @@ describe('history-service as a whole', () => {
       const ready = await request(down.baseUrl, '/readyz');
 
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({
-        error: { code: 'UNAVAILABLE', message: 'Not reachable: redis' },
+      expect(ready.body).toEqual({
+        status: 'unavailable',
+        error: { code: 'UNAVAILABLE', message: 'Not ready' },
+      });
+      expect(ready.text).not.toMatch(/redis/i);
+      expect((await request(down.opsUrl, '/readyz')).body).toMatchObject({
+        status: 'unavailable',
         checks: { postgres: { status: 'ok' }, redis: { status: 'unavailable' } },
       });
     } finally {

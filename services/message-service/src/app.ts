@@ -92,6 +92,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
       entitlements: createEntitlementChecker({ bookings, ...policy, bookingService, logger }),
       publisher,
       messageMaxLength: config.messageMaxLength,
+      eventIncludesText: config.eventIncludesText,
       metrics,
       logger,
     });

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { envVar, loadConfig, parse, serviceEnv, sharedEnv, type ConfigOf } from '@chat/config';
+import {
+  bookingPolicyEnv,
+  envVar,
+  loadConfig,
+  opsEnv,
+  parse,
+  serviceEnv,
+  sharedEnv,
+  type ConfigOf,
+} from '@chat/config';
 
 /** A whole number from 0 to `max` (parse.positiveInt refuses 0, which means "off" here). */
 const wholeNumber = (fallback: number, max: number) =>
@@ -12,31 +21,28 @@ const wholeNumber = (fallback: number, max: number) =>
 
 export const messageServiceEnv = {
   ...serviceEnv,
+  ...opsEnv,
   messageMaxLength: sharedEnv.messageMaxLength,
   commandPrefetch: envVar(
     'COMMAND_PREFETCH',
     parse.positiveInt(32, 1000),
     'Send commands one message-service instance holds per partition; messages of one conversation still run one at a time',
   ),
-  allowedBookingStatuses: envVar(
-    'ALLOWED_BOOKING_STATUSES',
-    parse.csv(['confirmed']),
-    'Booking statuses that let the two users chat (comma-separated)',
-  ),
+  ...bookingPolicyEnv,
   bookingEventsExchange: envVar(
     'BOOKING_EVENTS_EXCHANGE',
     z.string().min(1).default('tutorgo.events'),
     "TutorGo's topic exchange with booking.* events (not prefixed: TutorGo owns it)",
   ),
-  completedGraceDays: envVar(
-    'COMPLETED_GRACE_DAYS',
-    wholeNumber(0, 3650),
-    'When ALLOWED_BOOKING_STATUSES includes completed: days after the session ended that a completed booking still lets the pair chat; 0 means no time limit',
+  eventIncludesText: envVar(
+    'CHAT_EVENT_INCLUDE_TEXT',
+    parse.boolean(true),
+    'Whether chat.message.created.v1 on the platform-wide chat.events exchange carries the message text; false leaves it out (ids, seq and createdAt only), for when no consumer needs it',
   ),
   healthPort: envVar(
     'MESSAGE_SERVICE_HEALTH_PORT',
     parse.port(3003),
-    "Port of message-service's /healthz and /readyz",
+    "Port of message-service's probes: /healthz, and /readyz saying only ok (200) or unavailable (503); the detail and /metrics are on OPS_PORT",
   ),
   bookingServiceUrl: envVar(
     'BOOKING_SERVICE_URL',

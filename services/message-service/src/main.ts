@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry } from '@chat/observability';
+import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/observability';
 import { openBroker, openDb, runService } from '@chat/runtime';
 import { startMessageService } from './app';
 import { loadMessageServiceConfig } from './config';
@@ -11,10 +11,21 @@ runService('message-service', async (closer) => {
   const db = await openDb(closer, config, logger);
   const broker = await openBroker(closer, config, 'message-service', logger);
   const service = closer.add(await startMessageService({ config, logger, db, broker, metrics }));
+  const readiness = () => service.readiness();
   closer.add(
     await startHealthServer({
       port: config.healthPort,
-      readiness: () => service.readiness(),
+      readiness,
+      metrics,
+      opsToken: config.opsToken,
+      logger,
+    }),
+  );
+  closer.add(
+    await startOpsServer({
+      host: config.opsHost,
+      port: config.opsPort,
+      readiness,
       metrics,
       logger,
     }),

@@ -35,6 +35,8 @@ export interface SendBatchDeps {
   entitlements: Pick<EntitlementChecker, 'checkPairs'>;
   publisher: ChatPublisher;
   messageMaxLength: number;
+  /** Whether chat.message.created.v1 carries the message text; default true. */
+  eventIncludesText?: boolean;
   /** Which failures pause the batch and try again; default: database unavailable, deadlock, serialization, timeout. */
   isRetryable?: (error: unknown) => boolean;
   /** Waits between those attempts; the last one repeats for as long as the failure lasts. Default 100, 250, 500, 1000 ms. */
@@ -74,6 +76,7 @@ export function createSendBatchRunner(
   const { metrics } = deps;
   const isRetryable = deps.isRetryable ?? isRetryableDatabaseError;
   const retryDelaysMs = deps.retryDelaysMs ?? [100, 250, 500, 1000];
+  const eventIncludesText = deps.eventIncludesText ?? true;
   const deadlines = createSendDeadlines(deps.now ?? Date.now);
 
   /** Publishes the refusal to the sender's edge; resolves once the broker confirmed it. */
@@ -126,7 +129,7 @@ export function createSendBatchRunner(
             seq: message.seq,
             senderId,
             receiverId,
-            message: message.body,
+            ...(eventIncludesText && { message: message.body }),
             createdAt: chatMessage.timestamp,
           },
           correlationId,

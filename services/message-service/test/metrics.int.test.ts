@@ -7,10 +7,9 @@ import {
   topologyNames,
   type SendMessageCommandV1,
 } from '@chat/contracts';
-import { createMetricsRegistry, type Registry } from '@chat/observability';
+import { createMetricsRegistry, type OpsServer, type Registry } from '@chat/observability';
 import { metricValue } from '@chat/testing';
 import type { MessageServiceConfig } from '../src/config';
-import type { HealthServer } from '../src/health-server';
 import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
 import { eventually, newUserId } from '../../socket-edge/test/support/chat-client';
 import { answer, type BookingServiceStub } from './support/booking-service-stub';
@@ -21,27 +20,27 @@ describe('message-service metrics', () => {
   let sut: ServiceUnderTest;
   let config: MessageServiceConfig;
   let broker: Broker;
-  let health: HealthServer;
+  let ops: OpsServer;
   let stub: BookingServiceStub;
   let tutorgo: TutorGoEvents;
 
   beforeAll(async () => {
     metrics = createMetricsRegistry('message-service');
     sut = await startServiceUnderTest({ label: 'msgmetrics', metrics });
-    ({ config, broker, health, stub, tutorgo } = sut);
+    ({ config, broker, ops, stub, tutorgo } = sut);
   });
   afterAll(async () => {
     await sut?.close();
   });
 
   const scrape = async () => {
-    const response = await fetch(`http://127.0.0.1:${health.port}/metrics`);
+    const response = await fetch(`http://127.0.0.1:${ops.port}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return response.text();
   };
 
-  it('when the health server is scraped, then /metrics has the process metrics and the booking breaker closed (0)', async () => {
+  it('when the ops server is scraped, then /metrics has the process metrics and the booking breaker closed (0)', async () => {
     const text = await scrape();
 
     expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');

@@ -142,7 +142,11 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
 
   const cleanups = new Set<Promise<void>>();
   let stopping = false;
-  const connectLookups = batchPerTurn(conversations);
+  // Presence goes to partners whom a booking lets chat now, by message-service's send rule.
+  const connectLookups = batchPerTurn(conversations, {
+    allowedStatuses: config.allowedBookingStatuses,
+    completedGraceDays: config.completedGraceDays,
+  });
   io.on('connection', (socket) => {
     metrics.socketConnected();
     socket.once('disconnect', () => metrics.socketDisconnected());

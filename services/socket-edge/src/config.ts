@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   assertJwtConfigured,
+  bookingPolicyEnv,
   envVar,
   jwtEnv,
   loadConfig,
+  opsEnv,
   parse,
   serviceEnv,
   sharedEnv,
@@ -15,6 +17,8 @@ import {
 export const socketEdgeEnv = {
   ...serviceEnv,
   ...jwtEnv,
+  ...bookingPolicyEnv,
+  ...opsEnv,
   redisUrl: sharedEnv.redisUrl,
   port: envVar('SOCKET_EDGE_PORT', parse.port(3001), 'Port of socket-edge when it runs on its own'),
   frontendUrls: sharedEnv.frontendUrls,

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
-import { createLogger, createMetricsRegistry } from '@chat/observability';
+import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startSocketEdge } from './app';
 import { loadSocketEdgeConfig } from './config';
-import { createEdgeHttpEndpoints } from './http-endpoints';
+import { createEdgeHttpEndpoints, createEdgeReadiness } from './http-endpoints';
 
 runService('socket-edge', async (closer) => {
   const config = loadSocketEdgeConfig();
@@ -12,8 +12,10 @@ runService('socket-edge', async (closer) => {
   const db = await openDb(closer, config, logger);
   const redis = await openRedis(closer, config, logger);
   const broker = await openBroker(closer, config, `socket-edge:${config.nodeId}`, logger);
-  // /healthz, /readyz and /metrics; Socket.IO takes /socket.io once it attaches.
-  const httpServer = createServer(createEdgeHttpEndpoints({ db, redis, broker, metrics, logger }));
+  // /healthz, a bare /readyz and token-only /metrics; Socket.IO takes /socket.io once it attaches.
+  const httpServer = createServer(
+    createEdgeHttpEndpoints({ db, redis, broker, metrics, opsToken: config.opsToken, logger }),
+  );
   // Closing the edge closes Socket.IO and with it the HTTP server.
   closer.add(await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }));
   await new Promise<void>((resolve, reject) => {
@@ -21,5 +23,14 @@ runService('socket-edge', async (closer) => {
     httpServer.listen(config.port, resolve);
   });
   logger.info({ port: config.port }, 'socket-edge listening');
+  closer.add(
+    await startOpsServer({
+      host: config.opsHost,
+      port: config.opsPort,
+      readiness: createEdgeReadiness({ db, redis, broker }),
+      metrics,
+      logger,
+    }),
+  );
   return { logger, shutdownTimeoutMs: config.shutdownTimeoutMs };
 });

@@ -176,20 +176,26 @@ describe('connection lifecycle: token expiry', () => {
 describe('connection lifecycle: lookups batched per turn', () => {
   it('when users connect in one turn, then one query answers all, with partners for first sockets only', async () => {
     const queries: { userIds: readonly string[]; withPartners: readonly string[] }[] = [];
-    const lookups = batchPerTurn({
-      partnersOfEach: () => Promise.reject(new Error('not asked for here')),
-      unreadAndPartnersOfEach: (userIds, withPartners) => {
-        queries.push({ userIds, withPartners });
-        return Promise.resolve(
-          new Map(
-            userIds.map((userId) => [
-              userId,
-              { unread: userId.length, ...(withPartners.includes(userId) && { partners: ['p'] }) },
-            ]),
-          ),
-        );
+    const lookups = batchPerTurn(
+      {
+        partnersOfEach: () => Promise.reject(new Error('not asked for here')),
+        unreadAndPartnersOfEach: (userIds, withPartners) => {
+          queries.push({ userIds, withPartners });
+          return Promise.resolve(
+            new Map(
+              userIds.map((userId) => [
+                userId,
+                {
+                  unread: userId.length,
+                  ...(withPartners.includes(userId) && { partners: ['p'] }),
+                },
+              ]),
+            ),
+          );
+        },
       },
-    });
+      { allowedStatuses: ['confirmed'] },
+    );
 
     const answers = await Promise.all([
       lookups.onConnect('first', true),

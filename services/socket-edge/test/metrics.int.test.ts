@@ -37,9 +37,9 @@ describe('chat metrics', () => {
     sockets.push(socket);
     return socket;
   };
-  /** What a scrape of the edge's /metrics returns. */
+  /** What a scrape of the edge's /metrics (on its ops server) returns. */
   const scrapeEdge = async () => {
-    const response = await fetch(`${stack.edgeUrls[0]!}/metrics`);
+    const response = await fetch(`${stack.edgeOpsUrls[0]!}/metrics`);
     expect(response.status).toBe(200);
     return response.text();
   };

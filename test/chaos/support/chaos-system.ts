@@ -221,6 +221,7 @@ async function serviceSpecs(
           ...env,
           CHAT_SERVICE_PORT: String(port),
           MESSAGE_SERVICE_HEALTH_PORT: String(healthPort),
+          OPS_PORT: String(await freePort()),
         },
         readyUrls: [readyAt(port), readyAt(healthPort)],
       },
@@ -231,17 +232,25 @@ async function serviceSpecs(
   return {
     'message-service': {
       script: 'services/message-service/src/main.ts',
-      env: { ...env, MESSAGE_SERVICE_HEALTH_PORT: String(healthPort) },
+      env: {
+        ...env,
+        MESSAGE_SERVICE_HEALTH_PORT: String(healthPort),
+        OPS_PORT: String(await freePort()),
+      },
       readyUrls: [readyAt(healthPort)],
     },
     'history-service': {
       script: 'services/history-service/src/main.ts',
-      env: { ...env, HISTORY_SERVICE_PORT: String(historyPort) },
+      env: {
+        ...env,
+        HISTORY_SERVICE_PORT: String(historyPort),
+        OPS_PORT: String(await freePort()),
+      },
       readyUrls: [readyAt(historyPort)],
     },
     'socket-edge': {
       script: 'services/socket-edge/src/main.ts',
-      env: { ...env, SOCKET_EDGE_PORT: String(edgePort) },
+      env: { ...env, SOCKET_EDGE_PORT: String(edgePort), OPS_PORT: String(await freePort()) },
       readyUrls: [readyAt(edgePort)],
     },
   };

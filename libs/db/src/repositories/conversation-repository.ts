@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AppError } from '@chat/errors';
+import { pairStatusBindings, pairStatusesSql, type EntitlementPolicy } from './booking-repository';
 import { withRedactedErrors } from './db-errors';
 import { inTransaction } from './transaction';
 
@@ -41,10 +42,18 @@ export interface ConversationStore {
     userId: string,
     options: { limit: number; cursor?: string },
   ): Promise<ConversationPage>;
-  /** The other members of every conversation the user belongs to, each once, sorted. */
-  partnersOf(userId: string): Promise<string[]>;
+  /**
+   * The other members of the user's conversations whom a booking lets them chat with now, by
+   * the send path's rule (`policy`, as BookingStore.pairStatuses applies it), each once, sorted.
+   * Whom presence tells `user-online` / `user-offline`: a cancelled booking's partner no
+   * longer learns when the user comes and goes.
+   */
+  partnersOf(userId: string, policy: EntitlementPolicy): Promise<string[]>;
   /** `partnersOf` of each user, in one query; every given user is a key (`[]` when none). */
-  partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
+  partnersOfEach(
+    userIds: readonly string[],
+    policy: EntitlementPolicy,
+  ): Promise<Map<string, string[]>>;
   totalUnread(userId: string): Promise<number>;
   /**
    * What a connecting user needs, for many users in one query: each one's `totalUnread`, and
@@ -54,6 +63,7 @@ export interface ConversationStore {
   unreadAndPartnersOfEach(
     userIds: readonly string[],
     withPartners: readonly string[],
+    policy: EntitlementPolicy,
   ): Promise<Map<string, { unread: number; partners?: string[] }>>;
   /**
    * Moves the reader's watermark to the conversation's last seq and zeroes their unread count,
@@ -100,23 +110,41 @@ const LIST_CONVERSATIONS = `
   order by activity_us desc, id desc
   limit ?`;
 
-/* One array parameter for any number of users: the statement stays the same text (and plan). */
-const PARTNERS_OF_EACH = `
-  select distinct me.user_id, other.user_id as partner
-  from conversation_members me
-  join conversation_members other on other.conversation_id = me.conversation_id
-  where me.user_id = any(?::text[]) and other.user_id <> me.user_id`;
+/*
+ * `chat_partners (user_id, partner)`: for the users of the first placeholder (one array for any
+ * number of users, so the statement keeps one text and plan), the other members of their
+ * conversations whom a booking lets them chat with now — pairStatusesSql, the rule the send path
+ * applies, whose placeholders follow. A conversation id is "<low>_<high>" in the order
+ * booking_entitlements keys its pairs (user ids hold no underscore).
+ */
+const CHAT_PARTNERS = `
+  member_pairs as (
+    select me.user_id, other.user_id as partner,
+      split_part(me.conversation_id, '_', 1) as low, split_part(me.conversation_id, '_', 2) as high
+    from conversation_members me
+    join conversation_members other on other.conversation_id = me.conversation_id
+    where me.user_id = any(?::text[]) and other.user_id <> me.user_id
+  ),
+  chat_partners as (
+    select distinct mp.user_id, mp.partner
+    from member_pairs mp
+    join (${pairStatusesSql('(select distinct low, high from member_pairs) p')}) pair
+      on pair.low = mp.low and pair.high = mp.high
+    where pair.entitled
+  )`;
+
+const PARTNERS_OF_EACH = `with ${CHAT_PARTNERS} select user_id, partner from chat_partners`;
 
 const UNREAD_AND_PARTNERS_OF_EACH = `
+  with ${CHAT_PARTNERS}
   select u.user_id,
     (select coalesce(sum(m.unread_count), 0) from conversation_members m
       where m.user_id = u.user_id)::bigint as unread,
-    case when u.user_id = any(?::text[]) then array(
-      select distinct other.user_id
-      from conversation_members me
-      join conversation_members other on other.conversation_id = me.conversation_id
-      where me.user_id = u.user_id and other.user_id <> me.user_id) end as partners
-  from unnest(?::text[]) as u(user_id)`;
+    case when u.user_id = any(?::text[]) then coalesce(cp.partners, '{}') end as partners
+  from unnest(?::text[]) as u(user_id)
+  left join (
+    select user_id, array_agg(partner) as partners from chat_partners group by user_id
+  ) cp on cp.user_id = u.user_id`;
 
 export function createConversationStore(knex: Knex): ConversationStore {
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
@@ -152,16 +180,19 @@ export function createConversationStore(knex: Knex): ConversationStore {
     };
   }
 
-  async function partnersOf(userId: string): Promise<string[]> {
-    return (await partnersOfEach([userId])).get(userId)!;
+  async function partnersOf(userId: string, policy: EntitlementPolicy): Promise<string[]> {
+    return (await partnersOfEach([userId], policy)).get(userId)!;
   }
 
-  async function partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>> {
+  async function partnersOfEach(
+    userIds: readonly string[],
+    policy: EntitlementPolicy,
+  ): Promise<Map<string, string[]>> {
     const partners = new Map<string, string[]>(userIds.map((userId) => [userId, []]));
     if (partners.size === 0) return partners;
     const { rows } = await knex.raw<{ rows: { user_id: string; partner: string }[] }>(
       PARTNERS_OF_EACH,
-      [[...partners.keys()]],
+      [[...partners.keys()], ...pairStatusBindings(policy)],
     );
     for (const row of rows) partners.get(row.user_id)!.push(row.partner);
     // Code point order, as conversation ids have it, not the database collation's.
@@ -170,19 +201,25 @@ export function createConversationStore(knex: Knex): ConversationStore {
   }
 
   async function totalUnread(userId: string): Promise<number> {
-    return (await unreadAndPartnersOfEach([userId], [])).get(userId)!.unread;
+    return (await unreadAndPartnersOfEach([userId], [], NO_PARTNERS)).get(userId)!.unread;
   }
 
   async function unreadAndPartnersOfEach(
     userIds: readonly string[],
     withPartners: readonly string[],
+    policy: EntitlementPolicy,
   ): Promise<Map<string, { unread: number; partners?: string[] }>> {
     const found = new Map<string, { unread: number; partners?: string[] }>();
     const users = [...new Set(userIds)];
     if (users.length === 0) return found;
     const { rows } = await knex.raw<{
       rows: { user_id: string; unread: string; partners: string[] | null }[];
-    }>(UNREAD_AND_PARTNERS_OF_EACH, [[...withPartners], users]);
+    }>(UNREAD_AND_PARTNERS_OF_EACH, [
+      [...withPartners],
+      ...pairStatusBindings(policy),
+      [...withPartners],
+      users,
+    ]);
     for (const row of rows) {
       found.set(row.user_id, {
         unread: Number(row.unread),
@@ -248,6 +285,9 @@ export function createConversationStore(knex: Knex): ConversationStore {
     markRead,
   });
 }
+
+/** A policy under which nobody may chat: for lookups that want no partners. */
+const NO_PARTNERS: EntitlementPolicy = { allowedStatuses: [] };
 
 function toSummary(row: SummaryRow): ConversationSummary {
   return {

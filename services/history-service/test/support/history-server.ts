@@ -3,12 +3,19 @@ import { chatTopology, connectBroker, type Broker } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { canonicalConversationId, topologyNames } from '@chat/contracts';
 import { createDb, createMessageStore, type Db, type StoredMessage } from '@chat/db';
-import { createCloser, createLogger, type Logger } from '@chat/observability';
+import {
+  createCloser,
+  createLogger,
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+} from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, mintToken, testNamespace, testServiceUrls } from '@chat/testing';
 import { createHistoryApp, startHistoryService } from '../../src/app';
 import { historyServiceEnv, type HistoryServiceConfig } from '../../src/config';
 import { listen } from '../../src/http/listen';
+import { createHistoryReadiness } from '../../src/routes/health';
 
 export { newUserId } from '../../../socket-edge/test/support/chat-client';
 
@@ -19,6 +26,8 @@ export const testLogger = createLogger({
 
 export interface HistoryTestServer {
   readonly baseUrl: string;
+  /** The ops server's base URL (OPS_PORT in main.ts): /metrics, detailed /readyz. */
+  readonly opsUrl: string;
   readonly namespace: string;
   readonly config: HistoryServiceConfig;
   readonly db: Db;
@@ -89,18 +98,26 @@ export async function startHistoryTestServer(
         testLogger,
       ),
     );
+    const metrics = createMetricsRegistry('history-service', { defaultMetrics: false });
     let app: ReturnType<typeof createHistoryApp>;
     if (options.relay ?? true) {
-      app = closer.add(await startHistoryService({ config, logger, db, redis, broker })).app;
+      app = closer.add(
+        await startHistoryService({ config, logger, db, redis, broker, metrics }),
+      ).app;
     } else {
       if (options.topology ?? true) {
         await broker.addTopology(chatTopology(topologyNames(namespace), config.partitions));
       }
-      app = createHistoryApp({ config, logger, db, redis });
+      app = createHistoryApp({ config, logger, db, redis, metrics });
     }
     const server = closer.add(await listen(app, 0, '127.0.0.1'));
+    const readiness = createHistoryReadiness({ db, redis });
+    const ops = closer.add(
+      await startOpsServer({ host: '127.0.0.1', port: 0, readiness, metrics, logger }),
+    );
     return {
       baseUrl: `http://127.0.0.1:${server.port}`,
+      opsUrl: `http://127.0.0.1:${ops.port}`,
       namespace,
       config,
       db,

@@ -1,6 +1,6 @@
 import { connectBroker, type Broker } from '@chat/broker';
 import { createDb, type Db } from '@chat/db';
-import { createLogger, type Registry } from '@chat/observability';
+import { createLogger, startOpsServer, type OpsServer, type Registry } from '@chat/observability';
 import { testNamespace, testServiceUrls } from '@chat/testing';
 import { startMessageService, type MessageService } from '../../src/app';
 import { loadMessageServiceConfig, type MessageServiceConfig } from '../../src/config';
@@ -16,6 +16,8 @@ export interface ServiceUnderTest {
   broker: Broker;
   service: MessageService;
   health: HealthServer;
+  /** The internal ops server (OPS_PORT in main.ts). */
+  ops: OpsServer;
   /** A real HTTP booking service stand-in; the breaker opens after one failure. */
   stub: BookingServiceStub;
   tutorgo: TutorGoEvents;
@@ -23,19 +25,23 @@ export interface ServiceUnderTest {
 }
 
 /**
- * message-service wired as main.ts wires it — its own broker connection, its health server on
- * port 0, the booking-service fallback pointed at a stub — under a namespace of its own.
+ * message-service wired as main.ts wires it — its own broker connection, its health server and
+ * ops server on port 0, the booking-service fallback pointed at a stub — under a namespace of its own.
  */
 export async function startServiceUnderTest(options: {
   label: string;
   metrics?: Registry;
+  /** OPS_TOKEN, which reads /metrics on the health port; default none. */
+  opsToken?: string;
+  /** Default: the test run's database. */
+  databaseUrl?: string;
 }): Promise<ServiceUnderTest> {
   const stub = await startBookingServiceStub();
   const tutorgo = await connectTutorGoEvents();
   const urls = testServiceUrls();
   const config = loadMessageServiceConfig({
     CHAT_NAMESPACE: testNamespace(options.label),
-    DATABASE_URL: urls.databaseUrl,
+    DATABASE_URL: options.databaseUrl ?? urls.databaseUrl,
     RABBITMQ_URL: urls.rabbitmqUrl,
     CHAT_PARTITIONS: '2',
     BOOKING_EVENTS_EXCHANGE: tutorgo.exchange,
@@ -50,23 +56,28 @@ export async function startServiceUnderTest(options: {
   );
   const { metrics } = options;
   const service = await startMessageService({ config, logger, db, broker, metrics });
+  const readiness = () => service.readiness();
   const health = await startHealthServer({
     port: 0,
     host: '127.0.0.1',
-    readiness: () => service.readiness(),
+    readiness,
     metrics,
+    opsToken: options.opsToken,
     logger,
   });
+  const ops = await startOpsServer({ port: 0, host: '127.0.0.1', readiness, metrics, logger });
   return {
     config,
     db,
     broker,
     service,
     health,
+    ops,
     stub,
     tutorgo,
     async close() {
       await health.close();
+      await ops.close();
       await service.close();
       await broker.close();
       await db.close();

@@ -1,5 +1,6 @@
 import { delivery } from '@chat/contracts';
 import type { ChatPublisher } from '@chat/broker';
+import type { EntitlementPolicy } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { UserBindings } from '../delivery/user-bindings';
@@ -11,7 +12,10 @@ import { createTurnBatcher } from './turn-batcher';
 import type { ChatSocket } from './types';
 
 export interface ConversationsPort {
-  /** The user's unread total and, when `withPartners`, whom to tell `user-online`. */
+  /**
+   * The user's unread total and, when `withPartners`, whom to tell `user-online`: partners
+   * whose booking lets them chat now (likewise `partnersOf`, whom to tell `user-offline`).
+   */
   onConnect(
     userId: string,
     withPartners: boolean,
@@ -21,20 +25,28 @@ export interface ConversationsPort {
 
 /**
  * The store's lookups, each turn's batched into one query: after an edge restart the whole
- * crowd reconnects at once, and a query or two per socket would queue on the pool.
+ * crowd reconnects at once, and a query or two per socket would queue on the pool. Partners
+ * are those `policy` lets the user chat with now.
  */
-export function batchPerTurn(store: {
-  partnersOfEach(userIds: readonly string[]): Promise<Map<string, string[]>>;
-  unreadAndPartnersOfEach(
-    userIds: readonly string[],
-    withPartners: readonly string[],
-  ): Promise<Map<string, { unread: number; partners?: string[] }>>;
-}): ConversationsPort {
+export function batchPerTurn(
+  store: {
+    partnersOfEach(
+      userIds: readonly string[],
+      policy: EntitlementPolicy,
+    ): Promise<Map<string, string[]>>;
+    unreadAndPartnersOfEach(
+      userIds: readonly string[],
+      withPartners: readonly string[],
+      policy: EntitlementPolicy,
+    ): Promise<Map<string, { unread: number; partners?: string[] }>>;
+  },
+  policy: EntitlementPolicy,
+): ConversationsPort {
   // Users of the turn being gathered whose partners are wanted too; emptied by each load.
   const withPartners = new Set<string>();
   const onConnect = createTurnBatcher((userIds: string[]) => {
     const wanted = userIds.filter((userId) => withPartners.delete(userId));
-    return store.unreadAndPartnersOfEach(userIds, wanted);
+    return store.unreadAndPartnersOfEach(userIds, wanted, policy);
   });
   return {
     async onConnect(userId, wantPartners) {
@@ -42,7 +54,7 @@ export function batchPerTurn(store: {
       const { unread, partners } = await onConnect(userId);
       return { unreadCount: unread, partners: partners ?? [] };
     },
-    partnersOf: createTurnBatcher((userIds: string[]) => store.partnersOfEach(userIds)),
+    partnersOf: createTurnBatcher((userIds: string[]) => store.partnersOfEach(userIds, policy)),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   createCloser,
   createLogger,
   createMetricsRegistry,
+  startOpsServer,
   type Registry,
 } from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
@@ -15,7 +16,7 @@ import { startMessageService } from '../../../message-service/src/app';
 import { loadMessageServiceConfig } from '../../../message-service/src/config';
 import { startSocketEdge, type SocketEdge } from '../../src/app';
 import { loadSocketEdgeConfig } from '../../src/config';
-import { createEdgeHttpEndpoints } from '../../src/http-endpoints';
+import { createEdgeHttpEndpoints, createEdgeReadiness } from '../../src/http-endpoints';
 
 export interface ChatStack {
   readonly namespace: string;
@@ -23,10 +24,12 @@ export interface ChatStack {
   readonly redis: RedisClient;
   /** Base URL of each edge node, e.g. http://127.0.0.1:41234. */
   readonly edgeUrls: string[];
+  /** Base URL of each edge node's ops server (OPS_PORT in main.ts: /metrics, detailed /readyz). */
+  readonly edgeOpsUrls: string[];
   readonly edges: SocketEdge[];
   /**
    * Each edge node's metrics registry, in `edgeUrls` order (one per node, as one per process in
-   * production); also served at `<edgeUrl>/metrics`.
+   * production); also served at `<edgeOpsUrl>/metrics`.
    */
   readonly edgeMetrics: Registry[];
   /** The message-service instances, in start order; the first holds the send queues. */
@@ -53,7 +56,8 @@ const logger = createLogger({
 
 /**
  * The real system in-process: message-service and `edges` socket-edge nodes on port 0 (each
- * edge's HTTP server as in its main.ts: /healthz, /readyz, /metrics beside Socket.IO), each
+ * edge's HTTP server as in its main.ts: /healthz, /readyz, /metrics beside Socket.IO, and its
+ * ops server), each
  * with its own broker connection and metrics registry, on the real PostgreSQL, Redis and
  * RabbitMQ, under a namespace of its own so concurrent test files never meet.
  */
@@ -110,6 +114,7 @@ async function startStack(
 
   const edges: SocketEdge[] = [];
   const edgeUrls: string[] = [];
+  const edgeOpsUrls: string[] = [];
   const edgeMetrics: Registry[] = [];
   for (let index = 0; index < (options.edges ?? 1); index++) {
     const config = loadSocketEdgeConfig({ ...env, EDGE_NODE_ID: `${namespace}-edge${index}` });
@@ -117,7 +122,7 @@ async function startStack(
     const broker = closer.add(await connectTestBroker(`edge${index}`, brokerUrl));
     const metrics = createMetricsRegistry('socket-edge', { defaultMetrics: false });
     const httpServer = createServer(
-      createEdgeHttpEndpoints({ db, redis, broker, metrics, logger }),
+      createEdgeHttpEndpoints({ db, redis, broker, metrics, opsToken: config.opsToken, logger }),
     );
     const edge = closer.add(
       await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }),
@@ -126,6 +131,11 @@ async function startStack(
     edges.push(edge);
     edgeMetrics.push(metrics);
     edgeUrls.push(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+    const readiness = createEdgeReadiness({ db, redis, broker });
+    const ops = closer.add(
+      await startOpsServer({ host: '127.0.0.1', port: 0, readiness, metrics, logger }),
+    );
+    edgeOpsUrls.push(`http://127.0.0.1:${ops.port}`);
   }
 
   return {
@@ -133,6 +143,7 @@ async function startStack(
     db,
     redis,
     edgeUrls,
+    edgeOpsUrls,
     edges,
     edgeMetrics,
     messageServices,
