@@ -1,5 +1,12 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
+export {
+  lockSpace,
+  openLockSession,
+  type HeldLock,
+  type LockSession,
+  type LockSessionOptions,
+} from './lock-session';
 export { migrateLatest, migrateRollbackAll } from './migrate';
 export {
   isDatabaseUnavailable,

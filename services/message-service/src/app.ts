@@ -23,6 +23,7 @@ import type { MessageServiceConfig } from './config';
 import { createEntitlementChecker } from './entitlements';
 import type { ReadinessReport } from './health-server';
 import { createMessageMetrics } from './metrics';
+import { startPartitionLeases, type PartitionLeases } from './partition-leases';
 import { createSendMessageHandler } from './send-message-handler';
 
 export interface MessageServiceDeps {
@@ -41,6 +42,8 @@ export interface MessageServiceDeps {
 export interface MessageService {
   /** The booking service's circuit breaker, or 'disabled' when BOOKING_SERVICE_URL is unset. */
   readonly bookingServiceState: BreakerState | 'disabled';
+  /** The send partitions this instance consumes now (see partition-leases.ts), ascending. */
+  heldPartitions(): number[];
   /**
    * PostgreSQL and RabbitMQ decide readiness. The booking service's breaker is reported but
    * does not: an open breaker only affects pairs the projection does not know, every instance
@@ -71,6 +74,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
   );
 
   const consumers: Consumer[] = [];
+  let leases: PartitionLeases | undefined;
   const stopConsuming = () => Promise.all(consumers.map((c) => c.cancel()));
   try {
     consumers.push(
@@ -96,16 +100,23 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
       metrics,
       logger,
     });
-    for (let partition = 0; partition < config.partitions; partition++) {
-      const queue = names.sendQueue(partition);
-      consumers.push(
-        await broker.consume(queue, handleSend, {
+    leases = await startPartitionLeases({
+      databaseUrl: config.databaseUrl,
+      namespace: config.namespace,
+      partitions: config.partitions,
+      rebalanceMs: config.partitionRebalanceMs,
+      consume(partition) {
+        const queue = names.sendQueue(partition);
+        return broker.consume(queue, handleSend, {
           prefetch: config.commandPrefetch,
           deadLetter: deadLetterTarget(names, queue),
-        }),
-      );
-    }
+        });
+      },
+      onChange: (change) => metrics.partitionLease(change),
+      logger,
+    });
   } catch (error) {
+    await leases?.close();
     await stopConsuming();
     bookingService?.close();
     throw error;
@@ -124,6 +135,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
     get bookingServiceState() {
       return bookingService?.state ?? 'disabled';
     },
+    heldPartitions: () => leases?.held() ?? [],
     async readiness() {
       const report = await runHealthChecks([
         { name: 'postgres', check: () => db.ping() },
@@ -137,7 +149,9 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
       return { ...report, bookingService: bookingService?.state ?? 'disabled' };
     },
     close() {
-      closing ??= stopConsuming().then(() => bookingService?.close());
+      closing ??= Promise.all([leases?.close(), stopConsuming()]).then(() =>
+        bookingService?.close(),
+      );
       return closing;
     },
   };

@@ -29,6 +29,11 @@ export const messageServiceEnv = {
     'Send commands one message-service instance holds per partition; messages of one conversation still run one at a time',
   ),
   ...bookingPolicyEnv,
+  partitionRebalanceMs: envVar(
+    'PARTITION_REBALANCE_MS',
+    parse.positiveInt(5000, 60_000),
+    'How often each message-service instance reads who is live and rebalances the send partitions among them (a start, stop or kill is balanced within about twice this)',
+  ),
   bookingEventsExchange: envVar(
     'BOOKING_EVENTS_EXCHANGE',
     z.string().min(1).default('tutorgo.events'),

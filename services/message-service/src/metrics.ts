@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@chat/errors';
 import { Counter, Gauge, Histogram, type Registry } from '@chat/observability';
 import type { BreakerState } from './booking-service-client';
+import type { LeaseChange } from './partition-leases';
 
 /** How one send command ended: stored (new or duplicate), refused with a code, or failed. */
 export type CommandOutcome = 'stored' | 'refused' | 'failed';
@@ -22,6 +23,8 @@ export interface MessageMetrics {
   sendBatch(size: number): void;
   /** A batch's booking check or store failed for want of the database and waits to try again. */
   storeRetried(): void;
+  /** This instance began or stopped consuming a send partition. */
+  partitionLease(change: LeaseChange): void;
 }
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
@@ -71,6 +74,17 @@ export function createMessageMetrics(
     help: 'Times a batch of send commands waited for the database and tried again (commands stay queued meanwhile)',
     registers,
   });
+  const partitionsHeld = new Gauge({
+    name: 'chat_send_partitions_held',
+    help: 'Send partitions this message-service instance consumes now',
+    registers,
+  });
+  const partitionHandovers = new Counter({
+    name: 'chat_send_partition_handovers_total',
+    help: 'Send partitions this instance began consuming (acquired), gave to another instance (released) or found taken after losing its lock session (lost)',
+    labelNames: ['change'] as const,
+    registers,
+  });
   const readBreaker = options.bookingBreakerState;
   if (readBreaker) {
     new Gauge({
@@ -95,5 +109,10 @@ export function createMessageMetrics(
     bookingEvent: (outcome) => bookingEvents.inc({ outcome }),
     sendBatch: (size) => batchSize.observe(size),
     storeRetried: () => storeRetries.inc(),
+    partitionLease(change) {
+      partitionHandovers.inc({ change });
+      if (change === 'acquired') partitionsHeld.inc();
+      else partitionsHeld.dec();
+    },
   };
 }

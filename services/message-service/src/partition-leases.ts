@@ -1,0 +1,172 @@
+import type { Consumer } from '@chat/broker';
+import { lockSpace, openLockSession, type LockSession } from '@chat/db';
+import type { Logger } from '@chat/observability';
+
+/**
+ * Which message-service instance consumes which send partition.
+ *
+ * Every instance keeps a PostgreSQL session of its own (libs/db openLockSession) and holds in it
+ * one advisory lock that says "I am live" and one per partition it consumes. Each round it reads
+ * all of them, sorts the live instances, and gives partition `p` to instance `p mod n`: it lets
+ * go of what belongs to another live instance and takes what belongs to itself. A partition
+ * nobody held in the previous round is taken by whoever sees it, so no partition waits long on
+ * an owner that cannot take it.
+ *
+ * Why this: the locks die with the session, so an instance that is SIGKILLed or cut off frees
+ * its partitions as soon as PostgreSQL sees its connection go — nothing to expire, no clock to
+ * trust — and PostgreSQL is what every instance must reach to do any work anyway. RabbitMQ 3.10
+ * has neither consumer priorities for single active consumers nor super streams.
+ *
+ * Order across a hand-over: an instance consumes a partition only while it holds its lock, and
+ * lets go by cancelling its consumer — which waits until the batch in hand is stored and acked —
+ * and only then unlocking; what it had not started goes back to the front of the queue for the
+ * next owner. The send queues stay single-active-consumer too, so two instances that disagree
+ * for a moment (one lost its session and has not noticed yet) never take messages of one
+ * partition at the same time: the second waits until the first lets go.
+ */
+export interface PartitionLeases {
+  /** The partitions this instance consumes now, ascending. */
+  held(): number[];
+  /** Runs one round now; rounds never overlap. */
+  rebalance(): Promise<void>;
+  /** Stops rebalancing, cancels every partition's consumer, then lets go of the locks. */
+  close(): Promise<void>;
+}
+
+export type LeaseChange = 'acquired' | 'released' | 'lost';
+
+export interface PartitionLeasesOptions {
+  databaseUrl: string;
+  namespace: string | undefined;
+  partitions: number;
+  /** How often the locks are read and the partitions rebalanced. */
+  rebalanceMs: number;
+  /** Starts consuming one partition's queue. */
+  consume(partition: number): Promise<Consumer>;
+  logger: Logger;
+  onChange?: (change: LeaseChange, partition: number) => void;
+}
+
+export async function startPartitionLeases(
+  options: PartitionLeasesOptions,
+): Promise<PartitionLeases> {
+  const log = options.logger.child({ module: 'partition-leases' });
+  const ns = options.namespace ?? '';
+  const membersSpace = lockSpace(`${ns}:message-service-instances`);
+  const partitionsSpace = lockSpace(`${ns}:send-partitions`);
+  const consumers = new Map<number, Consumer>();
+  let unheldBefore = new Set<number>();
+  let session: LockSession | undefined;
+  let stopped = false;
+  let failing = false;
+  let round: Promise<void> = Promise.resolve();
+
+  async function openSession(): Promise<LockSession> {
+    const opened = await openLockSession({
+      url: options.databaseUrl,
+      applicationName: 'tutorgo-chat:partition-leases',
+      onError: (error) => log.warn({ err: error }, 'lock session failed'),
+    });
+    await opened.lock(membersSpace, opened.pid);
+    // The locks of a session that died are gone: take again what we still consume, and stop
+    // consuming what another instance took meanwhile (its consumer waits until ours goes).
+    for (const partition of [...consumers.keys()]) {
+      if (!(await opened.tryLock(partitionsSpace, partition))) await stop(partition, 'lost');
+    }
+    return opened;
+  }
+
+  async function take(current: LockSession, partition: number): Promise<void> {
+    if (!(await current.tryLock(partitionsSpace, partition))) return;
+    try {
+      consumers.set(partition, await options.consume(partition));
+    } catch (error) {
+      await current.unlock(partitionsSpace, partition);
+      throw error;
+    }
+    options.onChange?.('acquired', partition);
+  }
+
+  /** Stops consuming after the batch in hand; when `released`, unlocks for the next owner. */
+  async function stop(partition: number, change: 'released' | 'lost'): Promise<void> {
+    const consumer = consumers.get(partition);
+    consumers.delete(partition);
+    await consumer?.cancel();
+    options.onChange?.(change, partition);
+    if (change === 'released' && session?.alive) await session.unlock(partitionsSpace, partition);
+  }
+
+  async function runRound(): Promise<void> {
+    if (!session?.alive) session = await openSession();
+    const current = session;
+    const locks = await current.held([membersSpace, partitionsSpace]);
+    const members = locks
+      .filter((lock) => lock.space === membersSpace)
+      .map((lock) => lock.pid)
+      .sort((a, b) => a - b);
+    const holders = new Map(
+      locks.filter((lock) => lock.space === partitionsSpace).map((lock) => [lock.key, lock.pid]),
+    );
+    const ownerOf = (partition: number) => members[partition % members.length];
+    const unheld = new Set<number>();
+    for (let partition = 0; partition < options.partitions; partition++) {
+      const holder = holders.get(partition);
+      const mine = ownerOf(partition) === current.pid;
+      if (holder === current.pid && !mine) await stop(partition, 'released');
+      if (holder === undefined) {
+        unheld.add(partition);
+        if (mine || unheldBefore.has(partition)) await take(current, partition);
+      }
+    }
+    unheldBefore = unheld;
+  }
+
+  function rebalance(): Promise<void> {
+    round = round.then(async () => {
+      if (stopped) return;
+      try {
+        await runRound();
+        if (failing) log.info({ held: held() }, 'partition rebalancing works again');
+        failing = false;
+      } catch (error) {
+        // PostgreSQL away: keep consuming what we hold (nobody can take it meanwhile, and the
+        // queues' single active consumer fences us anyway); try again next round.
+        if (!failing) log.warn({ err: error, held: held() }, 'could not rebalance partitions');
+        failing = true;
+      }
+    });
+    return round;
+  }
+
+  function held(): number[] {
+    return [...consumers.keys()].sort((a, b) => a - b);
+  }
+
+  await rebalance();
+  const timer = setInterval(() => void rebalance(), options.rebalanceMs);
+  timer.unref();
+  log.info({ held: held() }, 'consuming send partitions');
+
+  let closing: Promise<void> | undefined;
+  return {
+    held,
+    rebalance,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        stopped = true;
+        await round;
+        await Promise.all(
+          [...consumers.keys()].map((partition) =>
+            stop(partition, 'released').catch((error: unknown) =>
+              log.warn({ err: error, partition }, 'could not unlock partition'),
+            ),
+          ),
+        );
+        // Ending the session lets go of whatever lock is left.
+        await session?.end();
+      })();
+      return closing;
+    },
+  };
+}
