@@ -16,4 +16,4 @@ export {
   serviceEnv,
   sharedEnv,
 } from './shared-env';
-export { DEV_JWT_SECRET } from './dev-defaults';
+export { DEV_JWT_SECRET, developmentSecretRefusal, isLoopbackHost } from './dev-defaults';

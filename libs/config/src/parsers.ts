@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Env values are strings; these turn them into typed values with messages an operator understands. */
@@ -16,6 +17,24 @@ export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
     .int('must be a whole number')
     .positive('must be greater than 0')
     .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+/** Like positiveInt, but 0 is allowed (it means "none" or "off"). */
+export const nonNegativeInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+/** An interface to listen on: an IPv4 or IPv6 address, or a host name such as localhost. */
+export const host = (fallback: string) =>
+  z
+    .string()
+    .refine((value) => isIP(value) !== 0 || z.hostname().safeParse(value).success, {
+      message: 'must be an IP address or a host name',
+    })
     .default(fallback);
 
 export const url = (protocols: readonly string[], fallback?: string) => {

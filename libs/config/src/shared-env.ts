@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, envVar } from './define-config';
+import { DEV_JWT_SECRET } from './dev-defaults';
 import { csv, host, logLevel, nonNegativeInt, port, positiveInt, url } from './parsers';
 
 /**
@@ -10,7 +11,7 @@ export const sharedEnv = {
   nodeEnv: envVar(
     'NODE_ENV',
     z.enum(['development', 'production', 'test']).default('development'),
-    'Runtime mode; production requires an explicit JWT_SECRET',
+    'Runtime mode; only development lets npm start fall back to the public development JWT secret, and production refuses that secret outright',
   ),
   logLevel: envVar('LOG_LEVEL', logLevel, 'pino log level'),
   namespace: envVar(
@@ -58,6 +59,11 @@ export const sharedEnv = {
   ),
   jwtIssuer: envVar('JWT_ISSUER', z.string().optional(), 'Required `iss` claim, if set'),
   jwtAudience: envVar('JWT_AUDIENCE', z.string().optional(), 'Required `aud` claim, if set'),
+  jwtClockToleranceSec: envVar(
+    'JWT_CLOCK_TOLERANCE_SEC',
+    nonNegativeInt(30, 300),
+    "Seconds of clock skew between TutorGo auth and us allowed on a token's exp and nbf; a socket is disconnected that long after its token's exp",
+  ),
   shutdownTimeoutMs: envVar(
     'SHUTDOWN_TIMEOUT_MS',
     positiveInt(10_000, 120_000),
@@ -72,6 +78,11 @@ export const sharedEnv = {
     'CHAT_SERVICE_PORT',
     port(3006),
     'The single public port serving /socket.io and /chat in npm start and docker compose',
+  ),
+  chatServiceHost: envVar(
+    'CHAT_SERVICE_HOST',
+    host('127.0.0.1'),
+    'Interface npm start listens on (CHAT_SERVICE_PORT and MESSAGE_SERVICE_HEALTH_PORT): 127.0.0.1 keeps it on this machine; another (0.0.0.0) needs a JWT_SECRET',
   ),
   messageMaxLength: envVar(
     'MESSAGE_MAX_LENGTH',
@@ -151,13 +162,31 @@ export const jwtEnv = {
   jwtPublicKey: sharedEnv.jwtPublicKey,
   jwtIssuer: sharedEnv.jwtIssuer,
   jwtAudience: sharedEnv.jwtAudience,
+  jwtClockToleranceSec: sharedEnv.jwtClockToleranceSec,
 } as const;
 
-/** JWT_SECRET and JWT_PUBLIC_KEY are each optional, but a service that verifies tokens needs one. */
-export function assertJwtConfigured(config: { jwtSecret?: string; jwtPublicKey?: string }): void {
+/**
+ * JWT_SECRET and JWT_PUBLIC_KEY are each optional, but a service that verifies tokens needs one;
+ * and in production it must not be the public development secret, with which anyone can forge
+ * any user's token.
+ */
+export function assertJwtConfigured(config: {
+  nodeEnv: string;
+  jwtSecret?: string;
+  jwtPublicKey?: string;
+}): void {
   if (!config.jwtSecret && !config.jwtPublicKey) {
     throw new ConfigError([
       { env: 'JWT_SECRET', message: 'is required unless JWT_PUBLIC_KEY is set' },
+    ]);
+  }
+  if (config.nodeEnv === 'production' && config.jwtSecret === DEV_JWT_SECRET) {
+    throw new ConfigError([
+      {
+        env: 'JWT_SECRET',
+        message:
+          'is the public development secret, which must never be used with NODE_ENV=production: set the secret TutorGo auth signs with',
+      },
     ]);
   }
 }
