@@ -11,7 +11,7 @@ export const accessTokenClaimsSchema = z.object({
   sub: z.string({ message: 'sub must be a string' }).optional(),
   email: z.string({ message: 'email must be a string' }).nullish(),
   role: z.string({ message: 'role must be a string' }).nullish(),
-  exp: z.number({ message: 'exp must be a number' }).optional(),
+  exp: z.number({ message: 'exp must be a number' }),
 });
 
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
@@ -21,8 +21,8 @@ export interface AuthUser {
   userId: string;
   email?: string;
   role?: string;
-  /** When the token stops being accepted; absent when the token has no `exp`. */
-  expiresAt?: Date;
+  /** The token's `exp`: when it stops being accepted (give or take the clock tolerance). */
+  expiresAt: Date;
 }
 
 /**
@@ -40,6 +40,6 @@ export function readAuthUser(claims: AccessTokenClaims): AuthUser | { problem: s
     userId,
     ...(claims.email != null && { email: claims.email }),
     ...(claims.role != null && { role: claims.role }),
-    ...(claims.exp !== undefined && { expiresAt: new Date(claims.exp * 1000) }),
+    expiresAt: new Date(claims.exp * 1000),
   };
 }

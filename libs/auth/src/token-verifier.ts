@@ -2,6 +2,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '@chat/errors';
 import { accessTokenClaimsSchema, readAuthUser, type AuthUser } from './access-token-claims';
+import { notAnAccessTokenReason } from './token-kind';
 
 export interface TokenVerifierConfig {
   /** HS256 secret shared with TutorGo auth. Exactly one of `secret` and `publicKey` is required. */
@@ -16,6 +17,9 @@ export interface TokenVerifierConfig {
   clockToleranceSec?: number;
 }
 
+/** Longest clock tolerance accepted: beyond a few minutes it is no longer skew but a longer life. */
+const MAX_CLOCK_TOLERANCE_SEC = 300;
+
 export interface TokenVerifier {
   /** The user of a valid access token; throws AppError TOKEN_EXPIRED or UNAUTHENTICATED otherwise. */
   verify(token: unknown): AuthUser;
@@ -29,10 +33,15 @@ export interface TokenVerifier {
 export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier {
   const { key, algorithm } = createKey(config);
   const clockTolerance = config.clockToleranceSec ?? 0;
-  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
-    throw new Error('clockToleranceSec must be a non-negative number of seconds');
+  if (
+    !Number.isFinite(clockTolerance) ||
+    clockTolerance < 0 ||
+    clockTolerance > MAX_CLOCK_TOLERANCE_SEC
+  ) {
+    throw new Error(`clockToleranceSec must be between 0 and ${MAX_CLOCK_TOLERANCE_SEC} seconds`);
   }
-  const options: jwt.VerifyOptions & { complete?: false } = {
+  const options: jwt.VerifyOptions & { complete: true } = {
+    complete: true,
     algorithms: [algorithm],
     clockTolerance,
     ...(config.issuer !== undefined && { issuer: config.issuer }),
@@ -46,20 +55,29 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
       }
       if (typeof token !== 'string') throw unauthenticated('The token must be a string');
 
-      let payload: string | jwt.JwtPayload;
+      let verified: jwt.Jwt;
       try {
-        payload = jwt.verify(token, key, options);
+        verified = jwt.verify(token, key, options);
       } catch (error) {
         throw toVerificationError(error);
       }
 
+      const { header, payload } = verified;
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
         throw unauthenticated('The token payload is not a claims object');
       }
-      // TutorGo signs password-reset (and similar) tokens with the same secret; only access
-      // tokens, which carry no purpose, may open a session.
-      if (Object.hasOwn(payload, 'purpose')) {
-        throw unauthenticated('The token is not an access token');
+      const notAccess = notAnAccessTokenReason(
+        header as unknown as Record<string, unknown>,
+        payload,
+      );
+      if (notAccess !== undefined) {
+        throw unauthenticated(`The token is not an access token: ${notAccess}`);
+      }
+      // A token without exp would stay valid forever, however long ago it leaked.
+      if (payload.exp === undefined) {
+        throw unauthenticated(
+          'The token has no expiry (exp); tokens that never expire are refused',
+        );
       }
       const claims = accessTokenClaimsSchema.safeParse(payload);
       if (!claims.success) {

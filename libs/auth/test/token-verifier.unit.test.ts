@@ -124,6 +124,81 @@ describe('createTokenVerifier with an HS256 secret', () => {
     );
   });
 
+  it('when the token has no exp, then it is refused as UNAUTHENTICATED because it never expires', () => {
+    const token = mintToken('user-1', { expiresIn: null });
+
+    expect(expectRejected(verifier, token, 'UNAUTHENTICATED').message).toBe(
+      'The token has no expiry (exp); tokens that never expire are refused',
+    );
+  });
+
+  it('when a real TutorGo access token (userId, email, role, exp, iat) is given, then it is accepted', () => {
+    const iat = nowSec() - 5;
+    const token = handMadeToken(
+      { alg: 'HS256', typ: 'JWT' },
+      { userId: 'user-7', email: 'b@example.com', role: 'student', iat, exp: iat + 3600 },
+      TEST_JWT_SECRET,
+    );
+
+    expect(verifier.verify(token)).toMatchObject({ userId: 'user-7', role: 'student' });
+  });
+
+  it.each([
+    ['typ', 'Refresh'],
+    ['typ', 'ID'],
+    ['type', 'refresh'],
+    ['token_type', 'refresh'],
+    ['token_use', 'id'],
+    ['type', 'password-reset'],
+    ['typ', 42],
+  ])('when the %s claim is %j, then it is refused as not an access token', (claim, value) => {
+    const token = mintToken('user-1', { claims: { [claim]: value } });
+
+    expect(expectRejected(verifier, token, 'UNAUTHENTICATED').message).toBe(
+      `The token is not an access token: its ${claim} claim does not say "access"`,
+    );
+  });
+
+  it.each([
+    ['typ', 'access'],
+    ['type', 'Access'],
+    ['token_type', 'access'],
+    ['token_use', 'access'],
+    ['typ', 'at+jwt'],
+  ])('when the %s claim is %j, then the access token is accepted', (claim, value) => {
+    const token = mintToken('user-1', { claims: { [claim]: value } });
+
+    expect(verifier.verify(token).userId).toBe('user-1');
+  });
+
+  it.each(['refresh+jwt', 'secevent+jwt', 'dpop+jwt'])(
+    'when the header typ is %j, then it is refused as not an access token',
+    (typ) => {
+      const token = handMadeToken(
+        { alg: 'HS256', typ },
+        { userId: 'user-1', exp: nowSec() + 600 },
+        TEST_JWT_SECRET,
+      );
+
+      expect(expectRejected(verifier, token, 'UNAUTHENTICATED').message).toMatch(
+        /not an access token: its header typ/,
+      );
+    },
+  );
+
+  it.each(['JWT', 'at+jwt', 'application/at+jwt'])(
+    'when the header typ is %j, then the token is accepted',
+    (typ) => {
+      const token = handMadeToken(
+        { alg: 'HS256', typ },
+        { userId: 'user-1', exp: nowSec() + 600 },
+        TEST_JWT_SECRET,
+      );
+
+      expect(verifier.verify(token).userId).toBe('user-1');
+    },
+  );
+
   it.each([
     ['undefined', undefined],
     ['null', null],
@@ -251,6 +326,22 @@ describe('createTokenVerifier configuration', () => {
     const token = mintToken('user-1', { claims: { exp: nowSec() - 5 } });
 
     expect(verifier.verify(token).userId).toBe('user-1');
+  });
+
+  it('when a token expired longer ago than the clock tolerance, then it is refused with TOKEN_EXPIRED', () => {
+    const verifier = createTokenVerifier({ secret: TEST_JWT_SECRET, clockToleranceSec: 30 });
+    const token = mintToken('user-1', { claims: { exp: nowSec() - 60 } });
+
+    expectRejected(verifier, token, 'TOKEN_EXPIRED');
+  });
+
+  it('when the clock tolerance is negative or beyond 300 s, then construction throws', () => {
+    expect(() => createTokenVerifier({ secret: TEST_JWT_SECRET, clockToleranceSec: -1 })).toThrow(
+      /between 0 and 300/,
+    );
+    expect(() => createTokenVerifier({ secret: TEST_JWT_SECRET, clockToleranceSec: 301 })).toThrow(
+      /between 0 and 300/,
+    );
   });
 });
 

@@ -67,6 +67,7 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
       publicKey: config.jwtPublicKey,
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
+      clockToleranceSec: config.jwtClockToleranceSec,
     });
   const conversations = createConversationStore(db.knex);
   const messages = createMessageStore(db.knex);

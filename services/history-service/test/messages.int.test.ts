@@ -190,6 +190,44 @@ describe('GET /chat/messages/:conversationId', () => {
     });
   });
 
+  it('when the token never expires (no exp) or is a refresh or ID token, then it is 401 UNAUTHENTICATED and nothing is read', async () => {
+    const { tutor, conversationId } = await arrange(1);
+    const path = `/chat/messages/${conversationId}`;
+    const as = (token: string) =>
+      request(server.baseUrl, path, { authorization: `Bearer ${token}` });
+
+    const noExp = await as(mintToken(tutor, { expiresIn: null }));
+    const refresh = await as(mintToken(tutor, { claims: { token_type: 'refresh' } }));
+    const idToken = await as(mintToken(tutor, { claims: { token_use: 'id' } }));
+
+    expect(noExp.status).toBe(401);
+    expect(noExp.body).toEqual({
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: 'The token has no expiry (exp); tokens that never expire are refused',
+      },
+    });
+    for (const response of [refresh, idToken]) {
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({
+        error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/not an access token/) },
+      });
+    }
+    // The same user's access token still reads: only the token kind was refused.
+    expect((await get(path, tutor)).status).toBe(200);
+  });
+
+  it('when the token expired less than JWT_CLOCK_TOLERANCE_SEC (30 s) ago, then it is still accepted', async () => {
+    const { tutor, conversationId } = await arrange(1);
+    const justExpired = mintToken(tutor, { claims: { exp: Math.floor(Date.now() / 1000) - 5 } });
+
+    const response = await request(server.baseUrl, `/chat/messages/${conversationId}`, {
+      authorization: `Bearer ${justExpired}`,
+    });
+
+    expect(response.status).toBe(200);
+  });
+
   it('when paging back with before, then each page continues where the last ended, by seq or id, with a Link to the next', async () => {
     const { tutor, conversationId, stored } = await arrange(7);
     const path = `/chat/messages/${conversationId}`;
