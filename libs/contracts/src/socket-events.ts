@@ -62,6 +62,26 @@ export interface SendDelayedPayload {
 export type SendMessageAck =
   { ok: true; message: ChatMessage } | { ok: false; error: { code: string; message: string } };
 
+/**
+ * `auth`: a fresh access token for the same user, so a live socket outlives the token it
+ * connected with. The answer comes in the ack, or as an `error` event without one.
+ */
+export const authPayloadSchema = z.strictObject({ token: z.string().min(1) });
+export type AuthPayload = z.infer<typeof authPayloadSchema>;
+
+export type AuthAck =
+  | { success: true; /** The new token's exp (ISO 8601). */ expiresAt: string }
+  | { success: false; error: { code: string; message: string } };
+
+/**
+ * The socket's token expires soon (TOKEN_EXPIRY_NOTICE_SEC before its exp): send `auth` with a
+ * fresh one, or the socket gets TOKEN_EXPIRED and is disconnected at `expiresAt`.
+ */
+export interface TokenExpiringPayload {
+  /** The token's exp (ISO 8601). */
+  expiresAt: string;
+}
+
 export interface ConversationRoomPayload {
   conversationId: string;
   timestamp: string;
@@ -71,6 +91,7 @@ export interface ClientToServerEvents {
   'send-message': (payload: SendMessagePayload, ack?: (result: SendMessageAck) => void) => void;
   'join-conversation': (conversationId: string) => void;
   'leave-conversation': (conversationId: string) => void;
+  auth: (payload: AuthPayload, ack?: (result: AuthAck) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -84,5 +105,6 @@ export interface ServerToClientEvents {
   'messages-read': (payload: MessagesReadPayload) => void;
   'conversation-closed': (payload: ConversationClosedPayload) => void;
   'send-delayed': (payload: SendDelayedPayload) => void;
+  'token-expiring': (payload: TokenExpiringPayload) => void;
   error: (payload: ErrorPayload) => void;
 }

@@ -30,6 +30,7 @@ import { createConversationAccess } from './realtime/conversation-access';
 import { createConversationRooms } from './realtime/conversation-rooms';
 import { registerSendMessage } from './realtime/send-message';
 import { createSocketAdmission } from './realtime/socket-admission';
+import { createTokenRefresh } from './realtime/token-refresh';
 import type { ChatServer } from './realtime/types';
 import { createOfflineQueue } from './state/offline-queue';
 import { createPresence } from './state/presence';
@@ -103,6 +104,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     publicKey: config.jwtPublicKey,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    clockToleranceSec: config.jwtClockToleranceSec,
   });
   // Cheapest refusal first: a flood from one address costs neither signature checks nor Redis
   // presence; then who it is; then whether that user has room for one more socket.
@@ -136,6 +138,12 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     maxRoomsPerSocket: config.maxRoomsPerSocket,
     logger,
   });
+  const tokenRefresh = createTokenRefresh({ verifier, logger });
+  // A socket lives as long as the verifier accepts its token, and hears of its end in time.
+  const tokenExpiry = Object.freeze({
+    graceMs: config.jwtClockToleranceSec * 1000,
+    noticeMs: config.tokenExpiryNoticeSec * 1000,
+  });
   // A sender's ack and its message-sent leave in one write, and so does whatever else one turn
   // emits to a socket. 'upgrade' hands over the TCP socket the websocket transport will use.
   deps.httpServer.on('upgrade', (_request, socket: Socket) => coalesceWrites(socket));
@@ -164,6 +172,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       logger,
     });
     registerConversationRooms(socket);
+    socket.on('auth', tokenRefresh);
     const cleanup = registerConnectionLifecycle(socket, {
       bindings,
       presence,
@@ -171,6 +180,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       conversations: connectLookups,
       publisher,
       logger,
+      tokenExpiry,
     });
     cleanups.add(cleanup);
     void cleanup.finally(() => cleanups.delete(cleanup));

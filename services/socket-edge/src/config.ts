@@ -31,6 +31,11 @@ export const socketEdgeEnv = {
     'Name of this edge node, unique per running node (its delivery queue is chat.edge.<id>); default <hostname>-<pid>-<random>',
   ),
   messageMaxLength: sharedEnv.messageMaxLength,
+  tokenExpiryNoticeSec: envVar(
+    'TOKEN_EXPIRY_NOTICE_SEC',
+    parse.nonNegativeInt(60, 3600),
+    "How long before its token's exp a socket gets token-expiring, to send auth with a fresh token; 0 sends none",
+  ),
   maxPayloadBytes: envVar(
     'SOCKET_MAX_PAYLOAD_BYTES',
     z.coerce

@@ -10,7 +10,7 @@ import type { OfflineQueue } from '../src/state/offline-queue';
 import type { Presence } from '../src/state/presence';
 
 /** What registerConnectionLifecycle uses of a socket; `drop()` is the client going away. */
-function fakeSocket(userId: string, expiresAt?: Date) {
+function fakeSocket(userId: string, expiresAt = new Date(Date.now() + 3_600_000)) {
   const emitted: string[] = [];
   let onDisconnect: ((reason: string) => void) | undefined;
   const socket = {

@@ -8,6 +8,7 @@ import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
+import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
 import { createTurnBatcher } from './turn-batcher';
 import type { ChatSocket } from './types';
 
@@ -67,10 +68,11 @@ export interface LifecycleDeps {
   logger: Logger;
   /** How long a socket must stay connected after `connected` before its queued messages count as received; default 2000 ms. */
   offlineConfirmMs?: number;
+  /** When the token's end is announced and enforced; default: at its exp, without notice. */
+  tokenExpiry?: Readonly<TokenExpiryOptions>;
 }
 
-/** Longest timer Node accepts; tokens living longer are checked again when it fires. */
-const MAX_TIMER_MS = 2_147_483_647;
+const AT_EXP: Readonly<TokenExpiryOptions> = Object.freeze({});
 
 /**
  * What happens between a socket's connection and its disconnection: the user room, this
@@ -84,7 +86,7 @@ export function registerConnectionLifecycle(
   deps: LifecycleDeps,
 ): Promise<void> {
   const { bindings, presence, offlineQueue } = deps;
-  const { userId, expiresAt } = socket.data.user;
+  const { userId } = socket.data.user;
   // Helpers live outside, and the child logger is made only to log (rarely): a socket may stay
   // for hours, and closures it keeps are memory it keeps.
   const log = () => socketLogger(deps.logger, userId, socket.id);
@@ -93,7 +95,7 @@ export function registerConnectionLifecycle(
   let confirmTimer: NodeJS.Timeout | undefined;
 
   void socket.join(userRoom(userId));
-  const expiry = expiresAt ? scheduleExpiry(socket, expiresAt) : undefined;
+  const expiry = startTokenExpiry(socket, deps.tokenExpiry ?? AT_EXP);
 
   const ready = (async () => {
     // Presence before the binding: partners tell only users whom presence shows online (see
@@ -137,7 +139,7 @@ export function registerConnectionLifecycle(
 
   return new Promise<void>((resolve) => {
     socket.once('disconnect', (reason) => {
-      clearTimeout(expiry?.timer);
+      stopTokenExpiry(expiry);
       clearTimeout(confirmTimer);
       void (async () => {
         await ready;
@@ -199,39 +201,4 @@ async function cleanUpStep<T>(
     log().error({ err: error, step: name }, 'disconnect clean-up step failed');
     return undefined;
   }
-}
-
-interface Expiry {
-  readonly socket: ChatSocket;
-  readonly at: number;
-  timer?: NodeJS.Timeout;
-}
-
-/**
- * Emits TOKEN_EXPIRED and disconnects when the token's `exp` passes. The delay is rounded up to
- * whole seconds (at most a second late), so sockets share Node's per-duration timer lists, and
- * the timer is not unref'd: Node keeps the list of an unref'd timer after clearTimeout until its
- * delay has passed, and every socket's delay differs — a cleared token timer held ~150 bytes
- * per socket for as long as the token was valid, long after its user left. The socket rides
- * along as the timer's argument rather than in closures: one small object per socket.
- */
-function scheduleExpiry(socket: ChatSocket, expiresAt: Date): Expiry {
-  const expiry: Expiry = { socket, at: expiresAt.getTime() };
-  armExpiry(expiry);
-  return expiry;
-}
-
-function armExpiry(expiry: Expiry): void {
-  const remaining = Math.ceil((expiry.at - Date.now()) / 1000) * 1000;
-  expiry.timer = setTimeout(onExpiry, Math.min(Math.max(remaining, 0), MAX_TIMER_MS), expiry);
-}
-
-function onExpiry(expiry: Expiry): void {
-  // Tokens living longer than the longest timer get another one.
-  if (Date.now() < expiry.at) return armExpiry(expiry);
-  expiry.socket.emit('error', {
-    code: 'TOKEN_EXPIRED',
-    message: 'Your token has expired; reconnect with a new one',
-  });
-  expiry.socket.disconnect(true);
 }

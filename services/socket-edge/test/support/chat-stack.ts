@@ -84,6 +84,8 @@ async function startStack(
     REDIS_URL: urls.redisUrl,
     RABBITMQ_URL: urls.rabbitmqUrl,
     JWT_SECRET: TEST_JWT_SECRET,
+    // Tokens end at their exp exactly, so tests of expiry need not wait out a clock tolerance.
+    JWT_CLOCK_TOLERANCE_SEC: '0',
     CHAT_PARTITIONS: '4',
     // TutorGo's exchange is shared by everything on the broker: each stack gets its own.
     BOOKING_EVENTS_EXCHANGE: `${namespace}.tutorgo.events`,
