@@ -8,7 +8,10 @@ const services: Record<string, ConfigSpec> = {
   'message-service': messageServiceEnv,
   'history-service': historyServiceEnv,
   // The one-process mode reads its shared port itself (scripts/start.ts).
-  'npm start': { chatServicePort: sharedEnv.chatServicePort },
+  'npm start': {
+    chatServicePort: sharedEnv.chatServicePort,
+    chatServiceHost: sharedEnv.chatServiceHost,
+  },
 };
 
 export interface ConfigRow {

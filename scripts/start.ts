@@ -5,7 +5,14 @@
 // the internal ops server (OPS_HOST:OPS_PORT, 127.0.0.1:3007) serves it at /metrics, with each
 // service's readiness in detail at /readyz. SIGTERM / SIGINT stop it cleanly.
 import { createServer } from 'node:http';
-import { ConfigError, DEV_JWT_SECRET, loadConfig, opsEnv, sharedEnv } from '@chat/config';
+import {
+  ConfigError,
+  DEV_JWT_SECRET,
+  developmentSecretRefusal,
+  loadConfig,
+  opsEnv,
+  sharedEnv,
+} from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';
 import {
   combineReadiness,
@@ -31,6 +38,7 @@ runService('tutorgo-chat', async (closer) => {
       loadConfig({
         logLevel: sharedEnv.logLevel,
         chatServicePort: sharedEnv.chatServicePort,
+        chatServiceHost: sharedEnv.chatServiceHost,
         shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
         ...opsEnv,
       }),
@@ -41,7 +49,10 @@ runService('tutorgo-chat', async (closer) => {
   const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
   const metrics = createMetricsRegistry('tutorgo-chat');
   if (usesDevSecret) {
-    logger.warn('JWT_SECRET is not set: using the public development secret (never in production)');
+    logger.warn(
+      { host: common.chatServiceHost },
+      'JWT_SECRET is not set: using the PUBLIC development secret. Anyone can forge a token for any user with it; it is accepted only because NODE_ENV=development and the server listens on loopback. Set JWT_SECRET before exposing this server',
+    );
   }
 
   if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
@@ -106,6 +117,7 @@ runService('tutorgo-chat', async (closer) => {
   closer.add(
     await startHealthServer({
       port: messageConfig.healthPort,
+      host: common.chatServiceHost,
       readiness: () => messages.readiness(),
       metrics,
       opsToken: messageConfig.opsToken,
@@ -128,11 +140,12 @@ runService('tutorgo-chat', async (closer) => {
   );
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(common.chatServicePort, resolve);
+    httpServer.listen(common.chatServicePort, common.chatServiceHost, resolve);
   });
   logger.info(
     {
       url: `http://localhost:${common.chatServicePort}`,
+      host: common.chatServiceHost,
       ops: `http://${common.opsHost}:${common.opsPort}`,
     },
     'TutorGo chat is up: Socket.IO at /socket.io, REST at /chat, docs at /chat/docs; metrics and readiness detail on the ops address',
@@ -177,9 +190,19 @@ function loadEveryConfig<T extends readonly (() => unknown)[]>(loaders: T): Load
   return configs as Loaded<T>;
 }
 
-/** Outside production, a missing JWT_SECRET falls back to the development secret `npm run token` uses. */
+/**
+ * A missing JWT_SECRET (without JWT_PUBLIC_KEY) falls back to the development secret `npm run
+ * token` signs with, but only on a developer's own machine: NODE_ENV=development and
+ * CHAT_SERVICE_HOST on loopback. Anywhere else the start stops, naming JWT_SECRET and why.
+ */
 function applyDevelopmentSecret(env: NodeJS.ProcessEnv): boolean {
-  if (env.JWT_SECRET || env.JWT_PUBLIC_KEY || env.NODE_ENV === 'production') return false;
+  if (env.JWT_SECRET?.trim() || env.JWT_PUBLIC_KEY?.trim()) return false;
+  const { nodeEnv, host } = loadConfig(
+    { nodeEnv: sharedEnv.nodeEnv, host: sharedEnv.chatServiceHost },
+    env,
+  );
+  const refusal = developmentSecretRefusal({ nodeEnv, host });
+  if (refusal !== undefined) throw new ConfigError([{ env: 'JWT_SECRET', message: refusal }]);
   env.JWT_SECRET = DEV_JWT_SECRET;
   return true;
 }

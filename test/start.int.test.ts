@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { DEV_JWT_SECRET } from '@chat/config';
 import { testNamespace, testServiceUrls } from '@chat/testing';
 
 const root = join(__dirname, '..');
@@ -20,14 +21,18 @@ const spawned: { child: ChildProcess; group: boolean; ended: () => boolean }[] =
 
 /**
  * Runs what `npm start` runs (or `npm start` itself, as the leader of a process group of its
- * own), with `env` on top of this run's service URLs.
+ * own, or another entry point such as a service's main.ts), with `env` on top of this run's
+ * service URLs.
  */
-function startProcess(env: Record<string, string>, options: { viaNpm?: boolean } = {}) {
+function startProcess(
+  env: Record<string, string>,
+  options: { viaNpm?: boolean; script?: string } = {},
+) {
   const urls = testServiceUrls();
   const namespace = testNamespace('start');
   const [command, args] = options.viaNpm
     ? ['npm', ['start', '--silent']]
-    : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
+    : [process.execPath, ['--import', 'tsx', options.script ?? 'scripts/start.ts']];
   const child = spawn(command, args, {
     cwd: root,
     env: {
@@ -100,6 +105,12 @@ describe('npm start', () => {
     await started.waitFor(/TutorGo chat is up/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
+    // Loopback only by default (CHAT_SERVICE_HOST=127.0.0.1): another address finds no one.
+    await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toThrow();
+    // Without JWT_SECRET it runs on the public development secret, and says so loudly.
+    expect(started.output()).toMatch(
+      /"level":40,.*using the PUBLIC development secret\. Anyone can forge a token for any user with it; it is accepted only because NODE_ENV=development and the server listens on loopback/,
+    );
     const socketIo = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`);
     expect(socketIo.status).toBe(200);
     expect(await socketIo.text()).toMatch(/"sid"/);
@@ -190,6 +201,47 @@ describe('npm start', () => {
     );
     expect(started.output()).not.toMatch(/\n\s+at /); // no stack trace
   }, 30_000);
+
+  it.each([
+    [
+      'listening on another interface',
+      { CHAT_SERVICE_HOST: '0.0.0.0' },
+      /when listening on 0\.0\.0\.0/,
+    ],
+    ['in test mode', { NODE_ENV: 'test' }, /with NODE_ENV=test/],
+    ['in production', { NODE_ENV: 'production' }, /with NODE_ENV=production/],
+  ])(
+    'when JWT_SECRET is unset %s, then it does not fall back to the development secret: it stops naming JWT_SECRET',
+    async (_when, env, why) => {
+      const started = startProcess(env);
+      expect(await started.exited).toBe(1);
+      expect(started.output()).toMatch(/tutorgo-chat could not start\. Invalid configuration:/);
+      expect(started.output()).toMatch(new RegExp(`JWT_SECRET: is required ${why.source}`));
+      expect(started.output()).not.toMatch(/TutorGo chat is up/);
+    },
+    30_000,
+  );
+
+  it.each([
+    ['npm start', 'scripts/start.ts', 'tutorgo-chat'],
+    ['socket-edge', 'services/socket-edge/src/main.ts', 'socket-edge'],
+    ['history-service', 'services/history-service/src/main.ts', 'history-service'],
+  ])(
+    'when %s runs with NODE_ENV=production and the public development secret, then it refuses to start naming JWT_SECRET',
+    async (_name, script, service) => {
+      const started = startProcess(
+        { NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET },
+        { script },
+      );
+      expect(await started.exited).toBe(1);
+      expect(started.output()).toMatch(
+        new RegExp(
+          `${service} could not start\\. Invalid configuration:\\s+- JWT_SECRET: is the public development secret, which must never be used with NODE_ENV=production`,
+        ),
+      );
+    },
+    30_000,
+  );
 
   it('when a variable is invalid, then it stops with a message naming the variable', async () => {
     const started = startProcess({ CHAT_SERVICE_PORT: 'not-a-port', REDIS_URL: 'http://wrong' });
