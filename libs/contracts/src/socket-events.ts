@@ -70,8 +70,8 @@ export const authPayloadSchema = z.strictObject({ token: z.string().min(1) });
 export type AuthPayload = z.infer<typeof authPayloadSchema>;
 
 export type AuthAck =
-  | { success: true; /** The new token's exp (ISO 8601). */ expiresAt: string }
-  | { success: false; error: { code: string; message: string } };
+  | { ok: true; /** The new token's exp (ISO 8601). */ expiresAt: string }
+  | { ok: false; error: { code: string; message: string } };
 
 /**
  * The socket's token expires soon (TOKEN_EXPIRY_NOTICE_SEC before its exp): send `auth` with a

@@ -134,7 +134,7 @@ describe('socket-edge token lifetime and refresh', () => {
       token: mintToken(userId, { claims: { exp: freshExp } }),
     });
 
-    expect(ack).toEqual({ success: true, expiresAt: new Date(freshExp * 1000).toISOString() });
+    expect(ack).toEqual({ ok: true, expiresAt: new Date(freshExp * 1000).toISOString() });
     // The same user's socket that kept the old token is cut at the old exp …
     expect(await controlEnd.disconnected).toBe('io server disconnect');
     expect(controlEnd.seen.map(({ what }) => what)).toContain('error TOKEN_EXPIRED');
@@ -150,7 +150,7 @@ describe('socket-edge token lifetime and refresh', () => {
 
     const ack = await refresh(socket, { token: mintToken(userId, { expiresIn: 2 }) });
 
-    expect(ack).toMatchObject({ success: true });
+    expect(ack).toMatchObject({ ok: true });
     expect(await disconnected).toBe('io server disconnect');
     expect(seen.map(({ what }) => what)).toContain('error TOKEN_EXPIRED');
   });
@@ -165,7 +165,7 @@ describe('socket-edge token lifetime and refresh', () => {
     const ack = await refresh(socket, { token: mintToken(intruder) });
 
     expect(ack).toEqual({
-      success: false,
+      ok: false,
       error: {
         code: 'FORBIDDEN',
         message: "The token is another user's; a socket keeps its user (reconnect to switch users)",
@@ -200,7 +200,7 @@ describe('socket-edge token lifetime and refresh', () => {
 
       const ack = await refresh(socket, { token: makeToken(userId) });
 
-      expect(ack).toEqual({ success: false, error: { code, message: expect.any(String) } });
+      expect(ack).toEqual({ ok: false, error: { code, message: expect.any(String) } });
       await expectServedAs(socket, userId);
     },
   );
@@ -220,7 +220,7 @@ describe('socket-edge token lifetime and refresh', () => {
       const ack = await refresh(socket, payload);
 
       expect(ack).toEqual({
-        success: false,
+        ok: false,
         error: { code: 'VALIDATION_FAILED', message: 'auth takes { token: "<access token>" }' },
       });
       await expectServedAs(socket, userId);

@@ -17,9 +17,9 @@ type AuthListener = (this: ChatSocket, payload: unknown, maybeAck?: unknown) => 
 /**
  * The `auth` listener: `{ token }` with a fresh access token of the socket's own user replaces
  * the socket's token, and its expiry follows the new exp; the ack gets
- * `{ success: true, expiresAt }`. Anything else — a malformed payload (VALIDATION_FAILED), a
+ * `{ ok: true, expiresAt }`. Anything else — a malformed payload (VALIDATION_FAILED), a
  * token refused by the verifier (UNAUTHENTICATED, TOKEN_EXPIRED) or another user's token
- * (FORBIDDEN: a socket never changes users) — gets `{ success: false, error }` in the ack, or
+ * (FORBIDDEN: a socket never changes users) — gets `{ ok: false, error }` in the ack, or
  * an `error` event without one, and the socket keeps its current token until that one expires.
  *
  * One listener serves every socket (`socket.on('auth', listener)`; the socket is `this`), so a
@@ -32,7 +32,7 @@ export function createTokenRefresh(deps: TokenRefreshDeps): AuthListener {
       typeof maybeAck === 'function' ? (maybeAck as (result: AuthAck) => void) : undefined;
     try {
       const { expiresAt } = refreshToken(this, payload, deps.verifier, log);
-      ack?.({ success: true, expiresAt: expiresAt.toISOString() });
+      ack?.({ ok: true, expiresAt: expiresAt.toISOString() });
     } catch (error) {
       if (!ack) {
         reportSocketError(this, log, error, { event: 'auth' });
@@ -41,7 +41,7 @@ export function createTokenRefresh(deps: TokenRefreshDeps): AuthListener {
       const coded = toAppError(error);
       if (coded.code === 'INTERNAL')
         log.error({ err: error, event: 'auth' }, 'client event failed');
-      ack({ success: false, error: { code: coded.code, message: coded.message } });
+      ack({ ok: false, error: { code: coded.code, message: coded.message } });
     }
   };
 }
