@@ -26,7 +26,10 @@ export type Dependency = 'postgres' | 'rabbitmq' | 'redis';
  */
 export type Layout = 'combined' | 'split';
 
-export type ServiceName = 'chat' | 'socket-edge' | 'message-service' | 'history-service';
+/** The first message-service is `message-service`, the others `message-service#1`, `#2`, …. */
+export type MessageServiceName = 'message-service' | `message-service#${number}`;
+
+export type ServiceName = 'chat' | 'socket-edge' | MessageServiceName | 'history-service';
 
 export interface ChaosSystem {
   readonly layout: Layout;
@@ -46,7 +49,11 @@ export interface ChaosSystem {
   /** Where the services' output goes (JSON lines, LOG_LEVEL info). */
   readonly logFile: string;
   readonly services: readonly ServiceName[];
+  /** The message-service processes of the split layout, first to last (none when combined). */
+  readonly messageServices: readonly MessageServiceName[];
   process(name: ServiceName): ServiceProcess;
+  /** Where the service's internal ops server (/metrics, detailed /readyz) listens. */
+  opsUrl(name: ServiceName): string;
   /** Starts the named services (default all, again if they ran before); resolves once each answers /readyz. */
   start(names?: readonly ServiceName[]): Promise<void>;
   /** Sends `signal` to the service and resolves when it is gone. */
@@ -60,6 +67,11 @@ export interface ChaosSystemOptions {
   layout: Layout;
   /** Variables on top of the defaults, for every service. */
   env?: Record<string, string>;
+  /**
+   * message-service processes in the split layout (default 1), each with ports of its own and
+   * the same namespace and database: they share the send partitions (partition-leases.ts).
+   */
+  messageServices?: number;
 }
 
 interface ServiceSpec {
@@ -133,7 +145,7 @@ export async function startChaosSystem(options: ChaosSystemOptions): Promise<Cha
       CONNECT_RATE_LIMIT_PER_IP: '1000000',
       ...options.env,
     };
-    const specs = await serviceSpecs(options.layout, commonEnv);
+    const specs = await serviceSpecs(options.layout, commonEnv, options.messageServices ?? 1);
     const services = Object.keys(specs) as ServiceName[];
     const running = new Map<ServiceName, ServiceProcess>();
 
@@ -191,10 +203,16 @@ export async function startChaosSystem(options: ChaosSystemOptions): Promise<Cha
       partitions,
       logFile,
       services,
+      messageServices: services.filter(isMessageService),
       process(name) {
         const child = running.get(name);
         if (!child) throw new Error(`${name} was never started`);
         return child;
+      },
+      opsUrl(name) {
+        const spec = specs[name];
+        if (!spec) throw new Error(`no service ${name} in the ${options.layout} layout`);
+        return `http://127.0.0.1:${spec.env.OPS_PORT}`;
       },
       start,
       stop,
@@ -209,7 +227,11 @@ export async function startChaosSystem(options: ChaosSystemOptions): Promise<Cha
 async function serviceSpecs(
   layout: Layout,
   env: Record<string, string>,
+  messageServices: number,
 ): Promise<Partial<Record<ServiceName, ServiceSpec>>> {
+  if (layout === 'combined' && messageServices !== 1) {
+    throw new Error('more than one message-service needs the split layout');
+  }
   const healthPort = await freePort();
   const readyAt = (port: number) => `http://127.0.0.1:${port}/readyz`;
   if (layout === 'combined') {
@@ -229,16 +251,22 @@ async function serviceSpecs(
   }
   const edgePort = await freePort();
   const historyPort = await freePort();
-  return {
-    'message-service': {
+  const specs: Partial<Record<ServiceName, ServiceSpec>> = {};
+  for (let index = 0; index < messageServices; index++) {
+    const name: MessageServiceName = index === 0 ? 'message-service' : `message-service#${index}`;
+    const port = index === 0 ? healthPort : await freePort();
+    specs[name] = {
       script: 'services/message-service/src/main.ts',
       env: {
         ...env,
-        MESSAGE_SERVICE_HEALTH_PORT: String(healthPort),
+        MESSAGE_SERVICE_HEALTH_PORT: String(port),
         OPS_PORT: String(await freePort()),
       },
-      readyUrls: [readyAt(healthPort)],
-    },
+      readyUrls: [readyAt(port)],
+    };
+  }
+  return {
+    ...specs,
     'history-service': {
       script: 'services/history-service/src/main.ts',
       env: {
@@ -254,6 +282,10 @@ async function serviceSpecs(
       readyUrls: [readyAt(edgePort)],
     },
   };
+}
+
+function isMessageService(name: ServiceName): name is MessageServiceName {
+  return name === 'message-service' || name.startsWith('message-service#');
 }
 
 /** Polls each URL until it answers 200; fails at once when the process exits meanwhile. */
@@ -287,7 +319,8 @@ function throughProxy(url: string, proxy: TcpProxy): string {
   return parsed.toString();
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on now (the OS's pick), for a service to listen on. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

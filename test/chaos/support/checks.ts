@@ -19,7 +19,8 @@ export type CheckName =
   | 'recovery'
   | 'cleanStop'
   | 'heldNotRequeued'
-  | 'refusedOnce';
+  | 'refusedOnce'
+  | 'takeover';
 
 export interface Check {
   name: CheckName;

@@ -1,6 +1,8 @@
-import type { CutMode } from '@chat/testing';
-import type { ChaosSystem, Dependency, ServiceName } from './chaos-system';
+import { topologyNames } from '@chat/contracts';
+import { queueCounts, type CutMode } from '@chat/testing';
+import type { ChaosSystem, Dependency, MessageServiceName, ServiceName } from './chaos-system';
 import type { Check } from './checks';
+import { partitionsHeld, waitForPartitions } from './partitions';
 
 const DEPENDENCY_TITLES: Record<Dependency, string> = {
   postgres: 'PostgreSQL',
@@ -121,6 +123,78 @@ export function killService(name: ServiceName): Fault {
       };
     },
   };
+}
+
+/**
+ * SIGKILL of one of several message-service instances mid-stream, NOT started again: the others
+ * must take its send partitions once PostgreSQL sees its lock session go (partition-leases.ts).
+ * Healed when the survivors hold every partition between them (their chat_send_partitions_held
+ * gauges on the ops servers); the `takeover` check wants that within `takeoverLimitMs`, each send
+ * queue with exactly one consumer then, and the killed instance to have held partitions at all.
+ */
+export function killMessageServiceForGood(
+  name: MessageServiceName,
+  takeoverLimitMs = 15_000,
+): Fault {
+  return {
+    title: `SIGKILL of ${name}, not restarted: the other message-service instances take its send partitions`,
+    async inject(system) {
+      const survivors = system.messageServices.filter((other) => other !== name);
+      if (survivors.length === 0) throw new Error(`no message-service would survive ${name}`);
+      const [killedHeld = 0] = await partitionsHeld(system, [name]);
+      const startedAt = Date.now();
+      const exit = await system.stop(name, 'SIGKILL');
+      // Waits past the limit, so a slow takeover is measured rather than cut short.
+      const takeover = await waitForPartitions(
+        () => partitionsHeld(system, survivors),
+        (held) => held.reduce((sum, n) => sum + n, 0) === system.partitions,
+        takeoverLimitMs * 3,
+      );
+      const takeoverMs = takeover.at - startedAt;
+      const consumers = await oneConsumerPerSendQueue(system, 5000);
+      const ok =
+        killedHeld > 0 &&
+        !takeover.timedOut &&
+        takeoverMs <= takeoverLimitMs &&
+        consumers.every((count) => count === 1);
+      return {
+        startedAt,
+        healedAt: takeover.at,
+        notes: {
+          killedHeld,
+          killedAfterMs: exit.at - startedAt,
+          takeoverMs,
+          survivorsHeld: takeover.held.join('+'),
+          consumersPerSendQueue: consumers.join(' '),
+        },
+        checks: [
+          {
+            name: 'takeover',
+            title: `the surviving message-service holds every send partition within ${takeoverLimitMs / 1000} s of the kill, one consumer per send queue`,
+            ok,
+            summary: `${name} held ${killedHeld} of ${system.partitions} partitions at the kill; ${takeoverMs} ms after it the survivors held ${takeover.held.join('+')}${takeover.timedOut ? ' (gave up waiting)' : ''}; consumers per send queue: ${consumers.join(' ')}`,
+            examples: [],
+          },
+        ],
+      };
+    },
+  };
+}
+
+/**
+ * Consumers of each send queue (RabbitMQ counts a single active consumer's waiting ones too),
+ * polled for up to `timeoutMs` until each has exactly one: the broker may see the killed
+ * connection close a moment after PostgreSQL does.
+ */
+async function oneConsumerPerSendQueue(system: ChaosSystem, timeoutMs: number): Promise<number[]> {
+  const names = topologyNames(system.namespace);
+  const queues = Array.from({ length: system.partitions }, (_, p) => names.sendQueue(p));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = (await queueCounts(system.rabbitmqUrl, queues)).map((q) => q.consumerCount ?? 0);
+    if (counts.every((count) => count === 1) || Date.now() > deadline) return counts;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ const TITLES: Record<CheckName, string> = {
   heldNotRequeued:
     'message-service holds send commands through the outage, none handed back to the broker',
   refusedOnce: 'message-service refuses each send command at most once',
+  takeover:
+    'the surviving message-service holds every send partition within 15 s of the kill, one consumer per send queue',
 };
 
 const COMMON: CheckName[] = [

@@ -25,6 +25,12 @@ export interface ScenarioOptions extends WorkloadOptions {
   warmupMessages?: number;
   /** Messages every sender gets acked, first sent after the heal, before the stream stops; default 4. */
   afterHealMessages?: number;
+  /**
+   * Messages the senders get acked in all before the stream stops, the fault coming once half
+   * of them are (on top of the per-sender counts above); default none, the stream as long as
+   * those counts make it.
+   */
+  streamMessages?: number;
 }
 
 export interface ScenarioReport {
@@ -77,6 +83,8 @@ export async function runScenario(
   };
   const ackedSince = (client: CarefulClient, since: number) =>
     client.sent.filter((m) => m.outcome === 'ok' && m.firstEmitAt >= since).length;
+  const streamMessages = options.streamMessages ?? 0;
+  const ackedInAll = () => senders.reduce((n, sender) => n + ackedSince(sender, 0), 0);
 
   const workload = await createWorkload(system, options);
   const { senders } = workload;
@@ -88,6 +96,11 @@ export async function runScenario(
       `every sender had ${warmup} messages acked before the fault`,
       () => senders.every((s) => ackedSince(s, 0) >= warmup),
       60_000,
+    );
+    await until(
+      `half the stream's ${streamMessages} messages acked before the fault`,
+      () => ackedInAll() >= streamMessages / 2,
+      180_000,
     );
 
     for (const receiver of workload.awayReceivers) receiver.goOffline();
@@ -127,6 +140,11 @@ export async function runScenario(
       `every sender had ${afterHeal} messages acked after the heal`,
       () => senders.every((s) => ackedSince(s, window.healedAt) >= afterHeal),
       60_000,
+    );
+    await until(
+      `the stream's ${streamMessages} messages acked`,
+      () => ackedInAll() >= streamMessages,
+      180_000,
     );
 
     const stopAt = Date.now();
