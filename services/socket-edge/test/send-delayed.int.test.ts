@@ -5,6 +5,7 @@ import {
   conversationPartition,
   topologyNames,
   type SendDelayedPayload,
+  type SendMessageAck,
 } from '@chat/contracts';
 import { testServiceUrls } from '@chat/testing';
 import { startChatStack, type ChatStack } from './support/chat-stack';
@@ -114,9 +115,17 @@ describe('a send that waits for its outcome', () => {
   it('when the edge shuts down with a send in flight, then the send gets its answer before its socket closes', async () => {
     const { socket, payload } = await connectedSender('in flight at shutdown');
     const order: string[] = [];
-    const ack = sendWithAck(socket, payload).then((answer) => {
-      order.push('answer');
-      return answer;
+    // Recorded in the ack callback itself: the answer and the disconnect may arrive in one
+    // read, and a promise's continuation would run after the disconnect handler.
+    const ack = new Promise<SendMessageAck>((resolve) => {
+      socket.emit(
+        'send-message',
+        payload as never,
+        ((answer: SendMessageAck) => {
+          order.push('answer');
+          resolve(answer);
+        }) as never,
+      );
     });
     await nextEvent(socket, 'send-delayed');
     socket.on('disconnect', () => order.push('disconnect'));
