@@ -9,11 +9,13 @@
 import {
   cutDependency,
   cutRabbitmqWhileHoldingCommands,
+  killMessageServiceForGood,
   killService,
   stopWholeSystem,
 } from './support/faults';
 import { runOnFreshSystem } from './support/fresh-system';
 import { describeScenario } from './support/guarantees';
+import { waitUntilPartitionsShared } from './support/partitions';
 
 const load = { duplexPairs: 30, awayPairs: 10 };
 const minutes = (n: number) => n * 60_000;
@@ -101,6 +103,24 @@ describe('chaos (full)', () => {
         { name: 'message-service-sigkill', fault: killService('message-service'), ...load },
       ),
     { timeoutMs: minutes(3) },
+  );
+
+  describeScenario(
+    'when one of three message-service processes is killed with SIGKILL mid-stream and not restarted',
+    () =>
+      runOnFreshSystem(
+        { label: 'scale3', layout: 'split', messageServices: 3 },
+        {
+          name: 'message-service-scale3-sigkill',
+          // The two survivors take the dead one's partitions and hand some to each other
+          // (p mod 3 becomes p mod 2) while 70 senders keep sending.
+          fault: killMessageServiceForGood('message-service#1'),
+          streamMessages: 4000,
+          ...load,
+        },
+        (system) => waitUntilPartitionsShared(system),
+      ),
+    { timeoutMs: minutes(4), extraChecks: ['takeover'] },
   );
 
   describeScenario(
