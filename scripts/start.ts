@@ -5,21 +5,13 @@
 // the internal ops server (OPS_HOST:OPS_PORT, 127.0.0.1:3007) serves it at /metrics, with each
 // service's readiness in detail at /readyz. SIGTERM / SIGINT stop it cleanly.
 import { createServer } from 'node:http';
-import {
-  ConfigError,
-  DEV_JWT_SECRET,
-  developmentSecretRefusal,
-  loadConfig,
-  opsEnv,
-  sharedEnv,
-} from '@chat/config';
+import { ConfigError, loadConfig, opsEnv, sharedEnv } from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';
 import {
   combineReadiness,
   createLogger,
   createMetricsRegistry,
   startOpsServer,
-  type Logger,
 } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from '../services/history-service/src/app';
@@ -30,6 +22,8 @@ import { startHealthServer } from '../services/message-service/src/health-server
 import { startSocketEdge } from '../services/socket-edge/src/app';
 import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
 import { createEdgeReadiness } from '../services/socket-edge/src/http-endpoints';
+import { applyDevelopmentSecret, warnOfDevelopmentSecret } from './support/development-secret';
+import { stopWhenOrphaned } from './support/stop-when-orphaned';
 
 runService('tutorgo-chat', async (closer) => {
   const usesDevSecret = applyDevelopmentSecret(process.env);
@@ -48,12 +42,7 @@ runService('tutorgo-chat', async (closer) => {
   ] as const);
   const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
   const metrics = createMetricsRegistry('tutorgo-chat');
-  if (usesDevSecret) {
-    logger.warn(
-      { host: common.chatServiceHost },
-      'JWT_SECRET is not set: using the PUBLIC development secret. Anyone can forge a token for any user with it; it is accepted only because NODE_ENV=development and the server listens on loopback. Set JWT_SECRET before exposing this server',
-    );
-  }
+  if (usesDevSecret) warnOfDevelopmentSecret(logger, common.chatServiceHost);
 
   if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
   const db = await openDb(closer, historyConfig, logger);
@@ -154,24 +143,6 @@ runService('tutorgo-chat', async (closer) => {
   return { logger, shutdownTimeoutMs: common.shutdownTimeoutMs };
 });
 
-/**
- * npm does not pass SIGTERM on to the script it runs: `kill <npm pid>` ends npm and leaves this
- * process behind. When our parent goes away, shut down as if the signal had reached us. Often
- * it already has (a signal to the whole process group ends npm too): then this is a repeated
- * SIGTERM, which installShutdown logs and ignores while the drain goes on.
- */
-function stopWhenOrphaned(logger: Logger): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      clearInterval(timer);
-      logger.info({ parent }, 'parent process is gone; stopping');
-      process.kill(process.pid, 'SIGTERM');
-    }
-  }, 500);
-  timer.unref();
-}
-
 type Loaded<T extends readonly (() => unknown)[]> = { [K in keyof T]: ReturnType<T[K]> };
 
 /** Loads every service's config and reports all invalid variables at once, each once. */
@@ -188,21 +159,4 @@ function loadEveryConfig<T extends readonly (() => unknown)[]>(loaders: T): Load
   });
   if (problems.size > 0) throw new ConfigError([...problems.values()]);
   return configs as Loaded<T>;
-}
-
-/**
- * A missing JWT_SECRET (without JWT_PUBLIC_KEY) falls back to the development secret `npm run
- * token` signs with, but only on a developer's own machine: NODE_ENV=development and
- * CHAT_SERVICE_HOST on loopback. Anywhere else the start stops, naming JWT_SECRET and why.
- */
-function applyDevelopmentSecret(env: NodeJS.ProcessEnv): boolean {
-  if (env.JWT_SECRET?.trim() || env.JWT_PUBLIC_KEY?.trim()) return false;
-  const { nodeEnv, host } = loadConfig(
-    { nodeEnv: sharedEnv.nodeEnv, host: sharedEnv.chatServiceHost },
-    env,
-  );
-  const refusal = developmentSecretRefusal({ nodeEnv, host });
-  if (refusal !== undefined) throw new ConfigError([{ env: 'JWT_SECRET', message: refusal }]);
-  env.JWT_SECRET = DEV_JWT_SECRET;
-  return true;
 }

@@ -28,14 +28,17 @@ export const nonNegativeInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) 
     .max(max, `must be at most ${max}`)
     .default(fallback);
 
+const hostName = z
+  .string()
+  .refine((value) => isIP(value) !== 0 || z.hostname().safeParse(value).success, {
+    message: 'must be an IP address or a host name',
+  });
+
 /** An interface to listen on: an IPv4 or IPv6 address, or a host name such as localhost. */
-export const host = (fallback: string) =>
-  z
-    .string()
-    .refine((value) => isIP(value) !== 0 || z.hostname().safeParse(value).success, {
-      message: 'must be an IP address or a host name',
-    })
-    .default(fallback);
+export const host = (fallback: string) => hostName.default(fallback);
+
+/** Like host, but unset means Node's default: every interface. */
+export const optionalHost = hostName.optional();
 
 export const url = (protocols: readonly string[], fallback?: string) => {
   const schema = z.string().refine(

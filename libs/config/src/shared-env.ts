@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { ConfigError, envVar } from './define-config';
 import { DEV_JWT_SECRET } from './dev-defaults';
-import { csv, host, logLevel, nonNegativeInt, port, positiveInt, url } from './parsers';
+import {
+  csv,
+  host,
+  logLevel,
+  nonNegativeInt,
+  optionalHost,
+  port,
+  positiveInt,
+  url,
+} from './parsers';
 
 /**
  * Variables more than one service reads. Each service's config.ts picks the ones it needs and
@@ -83,6 +92,11 @@ export const sharedEnv = {
     'CHAT_SERVICE_HOST',
     host('127.0.0.1'),
     'Interface npm start listens on (CHAT_SERVICE_PORT and MESSAGE_SERVICE_HEALTH_PORT): 127.0.0.1 keeps it on this machine; another (0.0.0.0) needs a JWT_SECRET',
+  ),
+  serviceHost: envVar(
+    'SERVICE_HOST',
+    optionalHost,
+    'Interface a service run alone listens on (SOCKET_EDGE_PORT, HISTORY_SERVICE_PORT, MESSAGE_SERVICE_HEALTH_PORT); unset: every interface, as in a container. npm run start:cluster sets 127.0.0.1 for its processes, so clients reach them only through its gateway',
   ),
   messageMaxLength: envVar(
     'MESSAGE_MAX_LENGTH',

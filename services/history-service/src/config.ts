@@ -21,6 +21,7 @@ export const historyServiceEnv = {
     parse.port(3002),
     'Port of history-service when it runs on its own',
   ),
+  host: sharedEnv.serviceHost,
   rateLimit: envVar(
     'HISTORY_RATE_LIMIT',
     parse.positiveInt(300, 100_000),

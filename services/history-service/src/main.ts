@@ -15,9 +15,9 @@ runService('history-service', async (closer) => {
     await startHistoryService({ config, logger, db, redis, broker, metrics }),
   );
   // Closed first: stop taking requests before the relay, broker, Redis and db go.
-  const server = closer.add(await listen(service.app, config.port));
+  const server = closer.add(await listen(service.app, config.port, config.host));
   server.server.on('error', (error) => logger.error({ err: error }, 'http server error'));
-  logger.info({ port: server.port }, 'history-service listening');
+  logger.info({ port: server.port, host: config.host }, 'history-service listening');
   closer.add(
     await startOpsServer({
       host: config.opsHost,

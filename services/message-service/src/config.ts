@@ -49,6 +49,7 @@ export const messageServiceEnv = {
     parse.port(3003),
     "Port of message-service's probes: /healthz, and /readyz saying only ok (200) or unavailable (503); the detail and /metrics are on OPS_PORT",
   ),
+  healthHost: sharedEnv.serviceHost,
   bookingServiceUrl: envVar(
     'BOOKING_SERVICE_URL',
     parse.url(['http', 'https']).optional(),

@@ -15,6 +15,7 @@ runService('message-service', async (closer) => {
   closer.add(
     await startHealthServer({
       port: config.healthPort,
+      host: config.healthHost,
       readiness,
       metrics,
       opsToken: config.opsToken,

@@ -21,6 +21,7 @@ export const socketEdgeEnv = {
   ...opsEnv,
   redisUrl: sharedEnv.redisUrl,
   port: envVar('SOCKET_EDGE_PORT', parse.port(3001), 'Port of socket-edge when it runs on its own'),
+  host: sharedEnv.serviceHost,
   frontendUrls: sharedEnv.frontendUrls,
   nodeId: envVar(
     'EDGE_NODE_ID',

@@ -20,9 +20,9 @@ runService('socket-edge', async (closer) => {
   closer.add(await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(config.port, resolve);
+    httpServer.listen({ port: config.port, host: config.host }, resolve);
   });
-  logger.info({ port: config.port }, 'socket-edge listening');
+  logger.info({ port: config.port, host: config.host }, 'socket-edge listening');
   closer.add(
     await startOpsServer({
       host: config.opsHost,
