@@ -18,6 +18,7 @@ import { spawnService, type ServiceProcess } from './chaos/support/service-proce
 
 const PARTITIONS = 8;
 const TAKEOVER_LIMIT_MS = 15_000;
+const FROZEN_TAKEOVER_LIMIT_MS = 30_000;
 const urls = testServiceUrls();
 const namespace = testNamespace('instances');
 const names = topologyNames(namespace);
@@ -62,10 +63,17 @@ const consumersPerSendQueue = async () =>
     )
   ).map((count) => count.consumerCount);
 
+afterEach(async () => {
+  // Only the processes this file started, each by its own pid (a frozen one must go too).
+  const children = started.splice(0);
+  for (const child of children) {
+    child.signal('SIGKILL');
+    child.signal('SIGCONT');
+  }
+  await Promise.all(children.map((child) => child.exited));
+}, 30_000);
+
 afterAll(async () => {
-  // Only the processes this file started, each by its own pid.
-  for (const child of started) child.signal('SIGKILL');
-  await Promise.all(started.map((child) => child.exited));
   await deleteRabbitObjectsWithPrefix(urls.rabbitmqUrl, `${namespace}.`);
 }, 30_000);
 
@@ -98,4 +106,34 @@ describe('message-service instances started by hand', () => {
     expect(takeover.at - stoppedAt).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
     expect(await consumersPerSendQueue()).toEqual(Array(PARTITIONS).fill(1));
   }, 120_000);
+
+  it('when one of two freezes (SIGSTOP: its connections stay open, it runs no round), then PostgreSQL ends its idle lock session and the other holds every partition within 30 s; when it runs again, they share them again with one consumer per send queue', async () => {
+    const [first, second] = await Promise.all([startInstance('first'), startInstance('second')]);
+    const both = () => Promise.all([first!, second!].map((i) => partitionsHeldAt(i.opsUrl)));
+    const halves = (held: number[]) => held.every((n) => n === PARTITIONS / 2);
+    expect((await waitForPartitions(both, halves, 30_000)).held).toEqual([
+      PARTITIONS / 2,
+      PARTITIONS / 2,
+    ]);
+
+    // Before idle_session_timeout, the frozen one kept its locks for as long as its
+    // connection stayed open while RabbitMQ dropped its consumers (no heartbeat): half the
+    // send queues had no consumer at all 30 s later, and the other instance held 4.
+    second!.process.signal('SIGSTOP');
+    const takeover = await waitForPartitions(
+      async () => [await partitionsHeldAt(first!.opsUrl)],
+      ([held]) => held === PARTITIONS,
+      FROZEN_TAKEOVER_LIMIT_MS,
+    );
+    expect(takeover.held).toEqual([PARTITIONS]);
+
+    // Back, it finds its session ended and its partitions taken, lets go of them (its
+    // consumers waited behind the other's), and the next rounds share them again.
+    second!.process.signal('SIGCONT');
+    expect((await waitForPartitions(both, halves, 30_000)).held).toEqual([
+      PARTITIONS / 2,
+      PARTITIONS / 2,
+    ]);
+    expect(await consumersPerSendQueue()).toEqual(Array(PARTITIONS).fill(1));
+  }, 150_000);
 });

@@ -40,6 +40,14 @@ export interface LockSessionOptions {
   applicationName: string;
   /** Longest a statement may wait for an answer before the session counts as cut; default 10 s. */
   stalledAfterMs?: number;
+  /**
+   * When set, PostgreSQL itself ends the session (and so lets go of its locks) once it has sent
+   * no statement for this long (idle_session_timeout, PostgreSQL 14+): a holder that is frozen,
+   * hung, or whose host vanished without closing its connection — which PostgreSQL would
+   * otherwise keep for as long as TCP keepalive takes, two hours by default — cannot keep its
+   * locks. The holder must then run a statement more often than this. Default: never.
+   */
+  idleSessionTimeoutMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -61,6 +69,11 @@ export async function openLockSession(options: LockSessionOptions): Promise<Lock
   await client.connect();
   destroyWhenStalled(client as unknown as WatchedPgClient, options.stalledAfterMs ?? 10_000);
   const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+  if (options.idleSessionTimeoutMs !== undefined) {
+    await client.query("select set_config('idle_session_timeout', $1, false)", [
+      `${options.idleSessionTimeoutMs}ms`,
+    ]);
+  }
 
   return {
     pid,

@@ -15,7 +15,11 @@ import type { Logger } from '@chat/observability';
  * Why this: the locks die with the session, so an instance that is SIGKILLed or cut off frees
  * its partitions as soon as PostgreSQL sees its connection go — nothing to expire, no clock to
  * trust — and PostgreSQL is what every instance must reach to do any work anyway. RabbitMQ 3.10
- * has neither consumer priorities for single active consumers nor super streams.
+ * has neither consumer priorities for single active consumers nor super streams. An instance
+ * that stops running rounds with its connection still open (frozen, hung, its host gone without
+ * a FIN) would hold its partitions for good while RabbitMQ drops its consumers: PostgreSQL ends
+ * a lock session that sent nothing for SESSION_IDLE_ROUNDS rounds (idle_session_timeout; every
+ * round reads the locks), by its own clock alone.
  *
  * Order across a hand-over: an instance consumes a partition only while it holds its lock, and
  * lets go by cancelling its consumer — which waits until the batch in hand is stored and acked —
@@ -47,6 +51,16 @@ export interface PartitionLeasesOptions {
   onChange?: (change: LeaseChange, partition: number) => void;
 }
 
+/** Rounds a lock session may miss before PostgreSQL ends it; see sessionIdleTimeoutMs. */
+const SESSION_IDLE_ROUNDS = 3;
+/** Never less, so a busy event loop or a slow hand-over does not cost a healthy instance its locks. */
+const MIN_SESSION_IDLE_MS = 10_000;
+
+/** How long PostgreSQL keeps a lock session that sent nothing: 15 s with 5 s rounds. */
+function sessionIdleTimeoutMs(rebalanceMs: number): number {
+  return Math.max(SESSION_IDLE_ROUNDS * rebalanceMs, MIN_SESSION_IDLE_MS);
+}
+
 export async function startPartitionLeases(
   options: PartitionLeasesOptions,
 ): Promise<PartitionLeases> {
@@ -65,6 +79,7 @@ export async function startPartitionLeases(
     const opened = await openLockSession({
       url: options.databaseUrl,
       applicationName: 'tutorgo-chat:partition-leases',
+      idleSessionTimeoutMs: sessionIdleTimeoutMs(options.rebalanceMs),
       onError: (error) => log.warn({ err: error }, 'lock session failed'),
     });
     await opened.lock(membersSpace, opened.pid);
