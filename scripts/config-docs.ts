@@ -2,6 +2,7 @@ import { describeConfig, sharedEnv, type ConfigSpec } from '@chat/config';
 import { historyServiceEnv } from '../services/history-service/src/config';
 import { messageServiceEnv } from '../services/message-service/src/config';
 import { socketEdgeEnv } from '../services/socket-edge/src/config';
+import { clusterEnv } from './cluster/cluster-plan';
 
 const services: Record<string, ConfigSpec> = {
   'socket-edge': socketEdgeEnv,
@@ -11,6 +12,12 @@ const services: Record<string, ConfigSpec> = {
   'npm start': {
     chatServicePort: sharedEnv.chatServicePort,
     chatServiceHost: sharedEnv.chatServiceHost,
+  },
+  // npm run start:cluster's own; its children read the services' schemas above.
+  'npm run start:cluster': {
+    chatServicePort: sharedEnv.chatServicePort,
+    chatServiceHost: sharedEnv.chatServiceHost,
+    firstPort: clusterEnv.firstPort,
   },
 };
 
