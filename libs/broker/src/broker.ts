@@ -10,6 +10,7 @@ import type {
   Consumer,
   MessageHandler,
   Publish,
+  TopologyContext,
   TopologySetup,
 } from './types';
 
@@ -48,6 +49,12 @@ export interface Broker {
    * first use) runs in parallel, work on one lane in call order.
    */
   withChannel<T>(work: (channel: Channel) => Promise<T>, options?: { lane?: number }): Promise<T>;
+  /**
+   * A channel of the caller's own, for work that may end in a channel error (a passive declare
+   * of a missing queue, a declaration with other arguments): the caller closes it. Waits for a
+   * connection up to the publish timeout.
+   */
+  openChannel(): Promise<Channel>;
   /** Called after a lost connection came back and topology and consumers were restored. */
   onReconnect(listener: () => void): void;
   close(): Promise<void>;
@@ -95,7 +102,8 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
     next.on('error', (error: Error) => log.warn({ err: error }, 'connection error'));
     const channel = await next.createChannel();
     channel.on('error', (error: Error) => log.error({ err: error }, 'topology declaration failed'));
-    for (const declare of topologies) await declare(channel);
+    const context = topologyContext(next);
+    for (const declare of topologies) await declare(channel, context);
     await channel.close();
     forgetConnection();
     model = next;
@@ -191,7 +199,7 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
           log.error({ err: error }, 'topology declaration failed'),
         );
         try {
-          await declare(channel);
+          await declare(channel, topologyContext(model));
         } finally {
           await channel.close().catch(() => undefined);
         }
@@ -228,6 +236,9 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
       }
       return work(await created);
     },
+    async openChannel() {
+      return topologyContext(await waitForConnection(Date.now() + publishTimeoutMs)).openChannel();
+    },
     onReconnect(listener) {
       reconnectListeners.push(listener);
     },
@@ -241,6 +252,17 @@ export async function connectBroker(config: BrokerConfig, logger: Logger): Promi
         log.info('broker connection closed');
       })();
       return closing;
+    },
+  };
+}
+
+function topologyContext(model: ChannelModel): TopologyContext {
+  return {
+    async openChannel() {
+      const channel = await model.createChannel();
+      // A declaration refused here (406) closes this channel only; its caller decides.
+      channel.on('error', () => undefined);
+      return channel;
     },
   };
 }

@@ -3,17 +3,41 @@ import { sendRoutingKey } from '@chat/contracts';
 import type { TopologySetup } from './types';
 
 /**
+ * Deliveries a send command may get before the broker dead-letters it: a backstop for a command
+ * that crashes its consumer's process each time (the consumer itself parks a command after 10
+ * failed attempts; every redelivery after a lost connection counts too, hence the headroom).
+ */
+export const SEND_DELIVERY_LIMIT = 50;
+
+/** How the send partitions are declared: quorum, one consumer at a time, a delivery limit. */
+export const SEND_QUEUE_ARGUMENTS = {
+  'x-queue-type': 'quorum',
+  'x-single-active-consumer': true,
+  'x-delivery-limit': SEND_DELIVERY_LIMIT,
+} as const;
+
+/**
+ * How chat.offline is declared: quorum, and no delivery limit — its consumers retry a delivery
+ * until Redis is back, and an outage must never park one.
+ */
+export const OFFLINE_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
+
+/**
  * The shared part of the design's topology. Edges and message-service both declare it (it is
  * idempotent), so whichever starts first finds the queues its publishes need.
  *
- * - chat.commands (direct) → chat.send.<p>: durable, single active consumer, per-partition order
+ * - chat.commands (direct) → chat.send.<p>: quorum, single active consumer, per-partition order
  * - chat.delivery (direct, alternate exchange chat.delivery.unrouted) → edge queues, bound per user
- * - chat.delivery.unrouted (fanout) → chat.offline: deliveries for users with no socket anywhere
+ * - chat.delivery.unrouted (fanout) → chat.offline (quorum): deliveries for users with no socket anywhere
  * - chat.events (topic): domain events for other TutorGo services
  * - chat.dlx (direct) → <queue>.dlq: poison messages, parked with their reason
+ *
+ * A send partition or chat.offline that exists with older arguments (classic queues, before
+ * they became quorum queues) is left as it is, bound as it is: its consumer replaces it without
+ * losing a message (see consumeReplacingOld).
  */
 export function chatTopology(names: TopologyNames, partitions: number): TopologySetup {
-  return async (channel) => {
+  return async (channel, context) => {
     await channel.assertExchange(names.deadLetterExchange, 'direct', { durable: true });
     await channel.assertExchange(names.commandsExchange, 'direct', { durable: true });
     await channel.assertExchange(names.unroutedExchange, 'fanout', { durable: true });
@@ -23,13 +47,27 @@ export function chatTopology(names: TopologyNames, partitions: number): Topology
     });
     await channel.assertExchange(names.eventsExchange, 'topic', { durable: true });
 
+    const declareUnlessOld = async (queue: string, args: Record<string, unknown>) => {
+      const own = await context.openChannel();
+      try {
+        await assertQueueWithDeadLetter(own, names, queue, args);
+        return true;
+      } catch (error) {
+        if ((error as { code?: number }).code === 406) return false;
+        throw error;
+      } finally {
+        await own.close().catch(() => undefined);
+      }
+    };
     for (let partition = 0; partition < partitions; partition++) {
       const queue = names.sendQueue(partition);
-      await assertQueueWithDeadLetter(channel, names, queue, { 'x-single-active-consumer': true });
-      await channel.bindQueue(queue, names.commandsExchange, sendRoutingKey(partition));
+      if (await declareUnlessOld(queue, SEND_QUEUE_ARGUMENTS)) {
+        await channel.bindQueue(queue, names.commandsExchange, sendRoutingKey(partition));
+      }
     }
-    await assertQueueWithDeadLetter(channel, names, names.offlineQueue);
-    await channel.bindQueue(names.offlineQueue, names.unroutedExchange, '');
+    if (await declareUnlessOld(names.offlineQueue, OFFLINE_QUEUE_ARGUMENTS)) {
+      await channel.bindQueue(names.offlineQueue, names.unroutedExchange, '');
+    }
   };
 }
 
@@ -39,8 +77,9 @@ export async function assertQueueWithDeadLetter(
   names: TopologyNames,
   queue: string,
   args: Record<string, unknown> = {},
+  /** Default `<queue>.dlq`; an interim queue parks in the dead-letter queue of the one it stands in for. */
+  deadLetterQueue = names.deadLetterQueue(queue),
 ): Promise<void> {
-  const deadLetterQueue = names.deadLetterQueue(queue);
   await channel.assertQueue(deadLetterQueue, { durable: true });
   await channel.bindQueue(deadLetterQueue, names.deadLetterExchange, deadLetterQueue);
   await channel.assertQueue(queue, {

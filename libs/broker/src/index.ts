@@ -5,11 +5,20 @@ export type {
   MessageHandler,
   Publish,
   PublishOptions,
+  TopologyContext,
   TopologySetup,
 } from './types';
 export { bindQueueBatch } from './bind-queue-batch';
 export { createChatPublisher, type ChatPublisher } from './chat-publisher';
-export { assertQueueWithDeadLetter, chatTopology, deadLetterTarget } from './chat-topology';
+export {
+  assertQueueWithDeadLetter,
+  chatTopology,
+  deadLetterTarget,
+  OFFLINE_QUEUE_ARGUMENTS,
+  SEND_DELIVERY_LIMIT,
+  SEND_QUEUE_ARGUMENTS,
+} from './chat-topology';
+export { consumeReplacingOld, interimQueueName, type ReplaceableQueue } from './queue-replacement';
 export {
   BrokerUnavailableError,
   PoisonMessageError,

@@ -3,7 +3,15 @@ import type { Logger } from '@chat/observability';
 import type { ReceivedMessage } from './received-message';
 
 /** Declares exchanges, queues and bindings; runs on every (re)connect, so it must be idempotent. */
-export type TopologySetup = (channel: Channel) => Promise<void>;
+export type TopologySetup = (channel: Channel, context: TopologyContext) => Promise<void>;
+
+export interface TopologyContext {
+  /**
+   * A fresh channel on the same connection, closed by the caller when done: for a declaration
+   * that may fail with a channel error (a 406 closes its channel) without losing `channel`.
+   */
+  openChannel(): Promise<Channel>;
+}
 
 export interface PublishOptions {
   /** Ask the broker to return the message when no queue is bound; publish then rejects with UnroutableError. */

@@ -1,7 +1,12 @@
-import { chatTopology, type Broker } from '@chat/broker';
+import {
+  chatTopology,
+  OFFLINE_QUEUE_ARGUMENTS,
+  SEND_QUEUE_ARGUMENTS,
+  type Broker,
+} from '@chat/broker';
 import { sendRoutingKey, topologyNames, userRoutingKey } from '@chat/contracts';
 import { testNamespace } from '@chat/testing';
-import { openAdmin, startBroker, type Admin } from './helpers';
+import { eventually, openAdmin, startBroker, type Admin } from './helpers';
 
 describe('chat topology', () => {
   const ns = testNamespace('chattopo');
@@ -36,7 +41,9 @@ describe('chat topology', () => {
     await broker.addTopology(chatTopology(names, partitions));
     await broker.addTopology(chatTopology(names, partitions));
     // A second connection (another service instance) declaring it again is fine too.
-    await admin.withChannel((channel) => chatTopology(names, partitions)(channel));
+    const other = await startBroker({ connectionName: 'test:chat-topology-2' });
+    await other.addTopology(chatTopology(names, partitions));
+    await other.close();
 
     for (const queue of [...queues, ...queues.map(names.deadLetterQueue)]) {
       expect(await admin.messageCount(queue)).toBe(0);
@@ -48,8 +55,8 @@ describe('chat topology', () => {
 
     expect(await admin.messageCount(names.sendQueue(0))).toBe(0);
     expect(await admin.messageCount(names.sendQueue(2))).toBe(0);
-    const got = await admin.get(names.sendQueue(1));
-    expect(got && JSON.parse(got.content.toString())).toEqual({ p: 1 });
+    // A quorum queue with a single active consumer refuses basic.get: counted instead.
+    await eventually(async () => expect(await admin.messageCount(names.sendQueue(1))).toBe(1));
   });
 
   it('when a delivery has no bound user queue, then the alternate exchange puts it in the offline queue, and a mandatory publish still resolves', async () => {
@@ -90,8 +97,21 @@ describe('chat topology', () => {
     expect(await admin.messageCount(names.offlineQueue)).toBe(0);
   });
 
-  it('when the send queues are declared, then they are single-active-consumer with a dead-letter queue', async () => {
+  it('when the send queues are declared, then they are quorum queues, single-active-consumer, with a delivery limit and a dead-letter queue', async () => {
     // Redeclaring with different arguments fails (406), so this proves the arguments in place.
+    await expect(
+      admin.withChannel((channel) =>
+        channel.assertQueue(names.sendQueue(0), {
+          durable: true,
+          arguments: {
+            'x-dead-letter-exchange': names.deadLetterExchange,
+            'x-dead-letter-routing-key': names.deadLetterQueue(names.sendQueue(0)),
+            ...SEND_QUEUE_ARGUMENTS,
+          },
+        }),
+      ),
+    ).resolves.toMatchObject({ queue: names.sendQueue(0) });
+    // The arguments of before (a classic single-active-consumer queue) no longer match.
     await expect(
       admin.withChannel((channel) =>
         channel.assertQueue(names.sendQueue(0), {
@@ -103,9 +123,21 @@ describe('chat topology', () => {
           },
         }),
       ),
-    ).resolves.toMatchObject({ queue: names.sendQueue(0) });
-    await expect(
-      admin.withChannel((channel) => channel.assertQueue(names.sendQueue(0), { durable: true })),
     ).rejects.toMatchObject({ code: 406 });
+  });
+
+  it('when the offline queue is declared, then it is a quorum queue without a delivery limit', async () => {
+    await expect(
+      admin.withChannel((channel) =>
+        channel.assertQueue(names.offlineQueue, {
+          durable: true,
+          arguments: {
+            'x-dead-letter-exchange': names.deadLetterExchange,
+            'x-dead-letter-routing-key': names.deadLetterQueue(names.offlineQueue),
+            ...OFFLINE_QUEUE_ARGUMENTS,
+          },
+        }),
+      ),
+    ).resolves.toMatchObject({ queue: names.offlineQueue });
   });
 });

@@ -1,11 +1,14 @@
 import {
+  assertQueueWithDeadLetter,
   chatTopology,
+  consumeReplacingOld,
   createChatPublisher,
   deadLetterTarget,
+  SEND_QUEUE_ARGUMENTS,
   type Broker,
   type Consumer,
 } from '@chat/broker';
-import { topologyNames } from '@chat/contracts';
+import { sendRoutingKey, topologyNames } from '@chat/contracts';
 import { createBookingStore, createMessageStore, type Db, type EntitlementPolicy } from '@chat/db';
 import {
   createMetricsRegistry,
@@ -107,9 +110,19 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
       rebalanceMs: config.partitionRebalanceMs,
       consume(partition) {
         const queue = names.sendQueue(partition);
-        return broker.consume(queue, handleSend, {
-          prefetch: config.commandPrefetch,
-          deadLetter: deadLetterTarget(names, queue),
+        const deadLetterQueue = names.deadLetterQueue(queue);
+        return consumeReplacingOld(broker, {
+          queue,
+          exchange: names.commandsExchange,
+          routingKey: sendRoutingKey(partition),
+          declare: (channel, name) =>
+            assertQueueWithDeadLetter(channel, names, name, SEND_QUEUE_ARGUMENTS, deadLetterQueue),
+          consume: (name) =>
+            broker.consume(name, handleSend, {
+              prefetch: config.commandPrefetch,
+              deadLetter: deadLetterTarget(names, queue),
+            }),
+          logger,
         });
       },
       onChange: (change) => metrics.partitionLease(change),

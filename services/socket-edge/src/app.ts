@@ -3,9 +3,12 @@ import type { Socket } from 'node:net';
 import { Server } from 'socket.io';
 import { createTokenVerifier } from '@chat/auth';
 import {
+  assertQueueWithDeadLetter,
   chatTopology,
+  consumeReplacingOld,
   createChatPublisher,
   deadLetterTarget,
+  OFFLINE_QUEUE_ARGUMENTS,
   type Broker,
   type Consumer,
 } from '@chat/broker';
@@ -187,19 +190,40 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   });
 
   const router = createDeliveryRouter({ io, pendingSends, offlineQueue, metrics, logger });
+  const handleOffline = createOfflineConsumer({
+    broker,
+    names,
+    presence,
+    offlineQueue,
+    metrics,
+    logger,
+  });
   const consumers: Consumer[] = [
     await broker.consume(bindings.queue, router.handle, { prefetch: 200 }),
-    await broker.consume(
-      names.offlineQueue,
-      createOfflineConsumer({ broker, names, presence, offlineQueue, metrics, logger }),
-      {
-        prefetch: 50,
-        deadLetter: deadLetterTarget(names, names.offlineQueue),
-        // Keeping a message offline fails only while Redis is away: retried until it is back,
-        // never parked for it (a malformed delivery is still parked at once, as poison).
-        maxAttempts: Number.POSITIVE_INFINITY,
-      },
-    ),
+    // Every edge consumes chat.offline; one still declared as a classic queue is replaced by
+    // whichever edges find it so (order does not matter there: each delivery carries its seq).
+    await consumeReplacingOld(broker, {
+      queue: names.offlineQueue,
+      exchange: names.unroutedExchange,
+      routingKey: '',
+      declare: (channel, name) =>
+        assertQueueWithDeadLetter(
+          channel,
+          names,
+          name,
+          OFFLINE_QUEUE_ARGUMENTS,
+          names.deadLetterQueue(names.offlineQueue),
+        ),
+      consume: (name) =>
+        broker.consume(name, handleOffline, {
+          prefetch: 50,
+          deadLetter: deadLetterTarget(names, names.offlineQueue),
+          // Keeping a message offline fails only while Redis is away: retried until it is
+          // back, never parked for it (a malformed delivery is still parked at once, as poison).
+          maxAttempts: Number.POSITIVE_INFINITY,
+        }),
+      logger,
+    }),
   ];
 
   broker.onReconnect(() => {
