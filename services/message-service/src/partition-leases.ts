@@ -171,14 +171,12 @@ export async function startPartitionLeases(
         clearInterval(timer);
         stopped = true;
         await round;
-        await Promise.all(
-          [...consumers.keys()].map((partition) =>
-            stop(partition, 'released').catch((error: unknown) =>
-              log.warn({ err: error, partition }, 'could not unlock partition'),
-            ),
-          ),
-        );
-        // Ending the session lets go of whatever lock is left.
+        // Every consumer stops after its batch in hand (in parallel), then ending the session
+        // lets go of every lock at once (one session runs one statement at a time).
+        const held = [...consumers.entries()];
+        consumers.clear();
+        await Promise.all(held.map(([, consumer]) => consumer.cancel()));
+        for (const [partition] of held) options.onChange?.('released', partition);
         await session?.end();
       })();
       return closing;

@@ -158,20 +158,36 @@ describe('packet size (SOCKET_MAX_PAYLOAD_BYTES by default)', () => {
 
 /**
  * The clientMessageIds of the send commands waiting in a queue (nothing consumes the send
- * queues here), batches unpacked; they go back to the queue when the connection closes.
+ * queues here), batches unpacked. Read by a consumer of our own — a quorum queue with a single
+ * active consumer refuses basic.get — and given back unacked when the connection closes.
  */
 async function queuedClientMessageIds(queue: string): Promise<string[]> {
   const connection = await amqplib.connect(testServiceUrls().rabbitmqUrl);
   try {
     const channel = await connection.createChannel();
+    const { messageCount } = await channel.checkQueue(queue);
     const ids: string[] = [];
-    for (let message = await channel.get(queue); message; message = await channel.get(queue)) {
-      const body = JSON.parse(message.content.toString()) as {
-        clientMessageId?: string;
-        commands?: { clientMessageId: string }[];
+    let received = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${received} of ${messageCount}`)),
+        5000,
+      );
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
       };
-      for (const command of body.commands ?? [body]) ids.push(command.clientMessageId!);
-    }
+      if (messageCount === 0) return done();
+      void channel.consume(queue, (message) => {
+        if (!message) return;
+        const body = JSON.parse(message.content.toString()) as {
+          clientMessageId?: string;
+          commands?: { clientMessageId: string }[];
+        };
+        for (const command of body.commands ?? [body]) ids.push(command.clientMessageId!);
+        if (++received === messageCount) done();
+      });
+    });
     return ids;
   } finally {
     await connection.close();
