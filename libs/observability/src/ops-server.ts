@@ -1,5 +1,4 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from './http-server';
 import { createOpsListener, type ProbeListenerOptions } from './ops-endpoints';
 
 export interface OpsServer {
@@ -17,27 +16,11 @@ export async function startOpsServer(
   options: ProbeListenerOptions & { port: number; host: string },
 ): Promise<OpsServer> {
   const log = options.logger.child({ module: 'ops:server' });
-  const server = createServer(createOpsListener(options));
-  server.on('error', (error) => log.error({ err: error }, 'ops server error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  log.info({ host: options.host, port }, 'ops endpoints listening (/healthz, /readyz, /metrics)');
-
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  const http = await listenHttp(createOpsListener(options), { ...options, dropConnections: true });
+  http.server.on('error', (error) => log.error({ err: error }, 'ops server error'));
+  log.info(
+    { host: options.host, port: http.port },
+    'ops endpoints listening (/healthz, /readyz, /metrics)',
+  );
+  return { port: http.port, close: http.close };
 }

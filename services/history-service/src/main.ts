@@ -1,8 +1,12 @@
-import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/observability';
+import {
+  createLogger,
+  createMetricsRegistry,
+  listenHttp,
+  startOpsServer,
+} from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startHistoryService } from './app';
 import { loadHistoryServiceConfig } from './config';
-import { listen } from './http/listen';
 
 runService('history-service', async (closer) => {
   const config = loadHistoryServiceConfig();
@@ -15,7 +19,9 @@ runService('history-service', async (closer) => {
     await startHistoryService({ config, logger, db, redis, broker, metrics }),
   );
   // Closed first: stop taking requests before the relay, broker, Redis and db go.
-  const server = closer.add(await listen(service.app, config.port, config.host));
+  const server = closer.add(
+    await listenHttp(service.app, { port: config.port, host: config.host }),
+  );
   server.server.on('error', (error) => logger.error({ err: error }, 'http server error'));
   logger.info({ port: server.port, host: config.host }, 'history-service listening');
   closer.add(

@@ -10,15 +10,6 @@ import {
   type ConfigOf,
 } from '@chat/config';
 
-/** A whole number from 0 to `max` (parse.positiveInt refuses 0, which means "off" here). */
-const wholeNumber = (fallback: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be 0 or more')
-    .max(max, `must be at most ${max}`)
-    .default(fallback);
-
 export const messageServiceEnv = {
   ...serviceEnv,
   ...opsEnv,
@@ -89,7 +80,7 @@ export const messageServiceEnv = {
   ),
   bookingCacheTtlMs: envVar(
     'BOOKING_CACHE_TTL_MS',
-    wholeNumber(30_000, 3_600_000),
+    parse.nonNegativeInt(30_000, 3_600_000),
     "How long the booking service's answer about a pair is reused; 0 turns the cache off",
   ),
 } as const;

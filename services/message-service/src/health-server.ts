@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   createPublicProbeListener,
+  listenHttp,
   type Logger,
   type ReadinessReport,
   type Registry,
@@ -34,28 +33,12 @@ export async function startHealthServer(deps: {
   logger: Logger;
 }): Promise<HealthServer> {
   const log = deps.logger.child({ module: 'message:health' });
-  const server = createServer(createPublicProbeListener(deps));
-  server.on('error', (error) => log.error({ err: error }, 'health server error'));
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: deps.port, host: deps.host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const http = await listenHttp(createPublicProbeListener(deps), {
+    port: deps.port,
+    host: deps.host,
+    dropConnections: true,
   });
-  const { port } = server.address() as AddressInfo;
-  log.info({ port }, 'health server listening');
-
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  http.server.on('error', (error) => log.error({ err: error }, 'health server error'));
+  log.info({ port: http.port }, 'health server listening');
+  return { port: http.port, close: http.close };
 }

@@ -7,6 +7,7 @@ import {
   createCloser,
   createLogger,
   createMetricsRegistry,
+  listenHttp,
   startOpsServer,
   type Logger,
 } from '@chat/observability';
@@ -14,7 +15,6 @@ import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, mintToken, testNamespace, testServiceUrls } from '@chat/testing';
 import { createHistoryApp, startHistoryService } from '../../src/app';
 import { historyServiceEnv, type HistoryServiceConfig } from '../../src/config';
-import { listen } from '../../src/http/listen';
 import { createHistoryReadiness } from '../../src/routes/health';
 
 export { newUserId } from '../../../socket-edge/test/support/chat-client';
@@ -110,7 +110,7 @@ export async function startHistoryTestServer(
       }
       app = createHistoryApp({ config, logger, db, redis, metrics });
     }
-    const server = closer.add(await listen(app, 0, '127.0.0.1'));
+    const server = closer.add(await listenHttp(app, { port: 0, host: '127.0.0.1' }));
     const readiness = createHistoryReadiness({ db, redis });
     const ops = closer.add(
       await startOpsServer({ host: '127.0.0.1', port: 0, readiness, metrics, logger }),

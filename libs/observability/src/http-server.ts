@@ -5,20 +5,23 @@ export interface HttpListener {
   readonly server: Server;
   /** The port it listens on (useful with port 0). */
   readonly port: number;
-  /** Stops accepting, lets requests in flight finish and closes idle keep-alive connections. */
+  /** Stops accepting and resolves once the server is closed. */
   close(): Promise<void>;
 }
 
-/** Serves `handler` (an Express app) on `port`; resolves once listening. */
-export async function listen(
+/**
+ * Serves `handler` on `host:port` (every interface without a host); resolves once listening.
+ * On close, keep-alive connections are closed when idle, or all at once with `dropConnections`
+ * (probe and ops servers, whose requests are short and never worth waiting for).
+ */
+export async function listenHttp(
   handler: RequestListener,
-  port: number,
-  host?: string,
+  options: { port: number; host?: string; dropConnections?: boolean },
 ): Promise<HttpListener> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host }, () => {
+    server.listen({ port: options.port, host: options.host }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -30,7 +33,8 @@ export async function listen(
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
+        if (options.dropConnections) server.closeAllConnections();
+        else server.closeIdleConnections();
       });
       return closing;
     },
