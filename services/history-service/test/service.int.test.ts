@@ -134,6 +134,18 @@ describe('history-service as a whole', () => {
     expect(response.text).not.toMatch(/<script|<link|src=|https?:\/\//i);
   });
 
+  it('when the docs page is opened with a trailing slash, then it redirects to the address whose openapi.json link works', async () => {
+    const docsWithSlash = `${server.baseUrl}/chat/docs/`;
+    const response = await fetch(docsWithSlash, { redirect: 'manual' });
+    expect(response.status).toBe(301);
+    const page = new URL(response.headers.get('location') ?? '', docsWithSlash);
+    expect(page.pathname).toBe('/chat/docs');
+
+    const document = await fetch(new URL('openapi.json', page));
+    expect(document.status).toBe(200);
+    expect(((await document.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+  });
+
   it('when a route or method does not exist, then it is 404 in the error shape', async () => {
     const me = newUserId();
 

@@ -11,7 +11,11 @@ export function createDocsRoutes(document: OpenApiDocument): Router {
     res.json(document);
   });
 
-  router.get('/chat/docs', (_req, res) => {
+  router.get('/chat/docs', (req, res) => {
+    // Express matches /chat/docs/ too, where the page's relative link to openapi.json would
+    // point under docs/: send the client to the one address (relative, so a path prefix of a
+    // gateway in front stays).
+    if (req.path.endsWith('/')) return res.redirect(301, '../docs');
     // Self-contained: no script, no outside resource may load.
     res.setHeader(
       'Content-Security-Policy',
