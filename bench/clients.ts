@@ -14,15 +14,17 @@ export const benchUserId = (label: string) => `${label}-${randomBytes(6).toStrin
 /**
  * Connects with the real socket.io-client over a websocket and waits for `connected`. Signing
  * a token costs the client about half a millisecond: pass `token` to sign ahead of a timing.
+ * `localAddress` is the address the connection comes from (a gateway may route by it).
  */
 export function connectUser(
   baseUrl: string,
   userId: string,
-  timeoutMs = 30_000,
-  token = mintToken(userId),
+  options: { timeoutMs?: number; token?: string; localAddress?: string } = {},
 ): Promise<{ socket: ClientSocket; connected: ConnectedPayload }> {
+  const { timeoutMs = 30_000, token = mintToken(userId), localAddress } = options;
   const socket: ClientSocket = io(baseUrl, {
     auth: { token },
+    ...(localAddress && { localAddress }),
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,

@@ -33,7 +33,7 @@ process.on('message', (command: IdleClientsCommand) => {
   });
   const startedAt = now();
   mapLimit(users, command.concurrency, ({ userId, token }) =>
-    connectUser(command.baseUrl, userId, undefined, token),
+    connectUser(command.baseUrl, userId, { token }),
   ).then(
     () => {
       const memory = process.memoryUsage();

@@ -1,7 +1,11 @@
 import { parseArgs } from 'node:util';
+import type { BenchProfile } from './stack';
 
 export const SCENARIOS = ['throughput', 'offline', 'history', 'idle', 'sweep'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+export const PROFILES: readonly BenchProfile[] = ['in-process', 'cluster'];
+/** The scenarios the cluster profile runs: the others read the in-process services themselves. */
+const CLUSTER_SCENARIOS: readonly ScenarioName[] = ['sweep'];
 
 export interface BenchOptions {
   /** Sender/receiver pairs of the throughput and sweep scenarios; default 50 (quick 4). */
@@ -26,8 +30,10 @@ export interface BenchOptions {
   overloadSec: number;
   /** Offered rates of the sweep in messages/s, in order; default 250 … 8000 (quick 100,200). */
   rates: number[];
-  /** Scenarios to run; default all. */
+  /** Scenarios to run; default all (with the cluster profile: the sweep). */
   only: ScenarioName[];
+  /** Where the services run: in the bench's process (default) or as npm run start:cluster. */
+  profile: BenchProfile;
   quick: boolean;
 }
 
@@ -73,6 +79,8 @@ const NUMERIC: Record<keyof typeof DEFAULTS, { flag: string; env: string; max: n
 };
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}]
+  --profile ${PROFILES.join('|')} (BENCH_PROFILE, default in-process; cluster: the services as
+    npm run start:cluster, two edges and two message-services behind nginx; --only ${CLUSTER_SCENARIOS.join(',')})
   --rates A,B,… (${RATES.env}, messages/s of the sweep's steps, default ${DEFAULT_RATES.join(',')})
   ${Object.entries(NUMERIC)
     .map(
@@ -96,6 +104,7 @@ export function parseBenchOptions(
       quick: { type: 'boolean' },
       only: { type: 'string' },
       rates: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -114,12 +123,24 @@ export function parseBenchOptions(
     }
     numbers[key as keyof typeof DEFAULTS] = value;
   }
+  const profile = parseProfile(values.profile ?? env.BENCH_PROFILE);
   return {
     ...numbers,
     rates: parseRates(values.rates ?? env[RATES.env]) ?? (quick ? QUICK_RATES : DEFAULT_RATES),
-    only: parseOnly(values.only ?? env.BENCH_ONLY),
+    only: parseOnly(values.only ?? env.BENCH_ONLY, profile),
+    profile,
     quick,
   };
+}
+
+function parseProfile(raw: string | undefined): BenchProfile {
+  if (!raw) return 'in-process';
+  if (!(PROFILES as readonly string[]).includes(raw)) {
+    throw new Error(
+      `--profile (BENCH_PROFILE): unknown profile "${raw}" (known: ${PROFILES.join(', ')})`,
+    );
+  }
+  return raw as BenchProfile;
 }
 
 function parseRates(raw: string | undefined): number[] | undefined {
@@ -135,12 +156,19 @@ function parseRates(raw: string | undefined): number[] | undefined {
   return rates;
 }
 
-function parseOnly(raw: string | undefined): ScenarioName[] {
-  if (!raw) return [...SCENARIOS];
+function parseOnly(raw: string | undefined, profile: BenchProfile): ScenarioName[] {
+  const runnable = profile === 'cluster' ? CLUSTER_SCENARIOS : SCENARIOS;
+  if (!raw) return [...runnable];
   const names = raw.split(',').map((name) => name.trim());
   for (const name of names) {
     if (!(SCENARIOS as readonly string[]).includes(name)) {
       throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+    }
+    if (!runnable.includes(name as ScenarioName)) {
+      throw new Error(
+        `--only ${name} cannot run with --profile ${profile}: it reads the services in the bench's ` +
+          `process, and the cluster runs them in child processes (with the cluster: --only ${runnable.join(',')})`,
+      );
     }
   }
   return names as ScenarioName[];

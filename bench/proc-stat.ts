@@ -7,7 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
  * users, which is why this reads /proc rather than asking the processes.
  */
 
-/** Who is measured: the bench process (the three chat services), the servers and the load generator. */
+/**
+ * Who is measured: the chat services (the bench process, or with the cluster profile the
+ * cluster's processes and nginx), the servers and the load generator.
+ */
 export const CPU_GROUPS = ['chat', 'rabbitmq', 'postgres', 'redis', 'generator'] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
 /** The server side: what the system under test spends; the generator is the client. */
@@ -77,9 +80,14 @@ function otherDatabase(pid: string, database: string): boolean {
 /**
  * Every measured process's CPU ticks now. The servers' pids are looked up again each time:
  * PostgreSQL starts and ends backends, and a process found later counts from its start.
- * `database` leaves out the PostgreSQL backends of other databases.
+ * `database` leaves out the PostgreSQL backends of other databases; `chatPids` are the
+ * processes running the chat services at this moment.
  */
-export function cpuSnapshot(generatorPid: number | undefined, database: string): CpuSnapshot {
+export function cpuSnapshot(
+  generatorPid: number | undefined,
+  database: string,
+  chatPids: readonly number[] = [process.pid],
+): CpuSnapshot {
   const snapshot = Object.fromEntries(
     CPU_GROUPS.map((group) => [group, new Map<string, number>()]),
   ) as CpuSnapshot;
@@ -87,7 +95,7 @@ export function cpuSnapshot(generatorPid: number | undefined, database: string):
     const cpu = readCpu(pid);
     if (cpu) snapshot[group].set(cpu.key, cpu.ticks);
   };
-  add('chat', process.pid);
+  for (const pid of chatPids) add('chat', pid);
   if (generatorPid !== undefined) add('generator', generatorPid);
   let entries: string[];
   try {
@@ -120,8 +128,47 @@ export function cpuMsBetween(start: CpuSnapshot, end: CpuSnapshot): Record<CpuGr
   return used;
 }
 
-/** Resident set size of a process in MB (VmRSS of /proc/<pid>/status), 0 if unknown. */
-export function rssMb(pid: number = process.pid): number {
-  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readText(`/proc/${pid}/status`) ?? '')?.[1];
-  return kb ? Math.round((Number(kb) / 1024) * 10) / 10 : 0;
+/**
+ * Resident set size of processes in MB (the sum of VmRSS of /proc/<pid>/status), 0 if unknown.
+ * Shared pages (Node's code in five processes) count once per process: an upper bound.
+ */
+export function rssMb(pids: readonly number[] = [process.pid]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    kb += Number(/VmRSS:\s+(\d+)\s+kB/.exec(readText(`/proc/${pid}/status`) ?? '')?.[1] ?? 0);
+  }
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/**
+ * Every live process below `rootPid` (children, their children, …), from the parent pid in
+ * each /proc/<pid>/stat. Read anew at each snapshot: a process started in between counts from
+ * its start, like a new PostgreSQL backend.
+ */
+export function descendantsOf(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readText(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    // After the command in parentheses: state, then the parent pid.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const siblings = children.get(parent) ?? [];
+    siblings.push(Number(entry));
+    children.set(parent, siblings);
+  }
+  const found: number[] = [];
+  const pending = [...(children.get(rootPid) ?? [])];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    found.push(pid);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return found;
 }

@@ -265,7 +265,7 @@ function sweepSections(sweep: SweepResult): Section[] {
             `${o.acceptedEndToEndMs.p50} / ${o.acceptedEndToEndMs.p99} / ${o.acceptedEndToEndMs.max} ms`,
           ],
           ['accepted: ack p50 / p99 / max', `${o.ackMs.p50} / ${o.ackMs.p99} / ${o.ackMs.max} ms`],
-          ['chat process RSS before → peak', `${o.chatRssBeforeMb} → ${o.chatPeakRssMb} MB`],
+          ['chat RSS before → peak', `${o.chatRssBeforeMb} → ${o.chatPeakRssMb} MB`],
           [
             `recovery at ${r.rate} msg/s`,
             r.recoveredAfterSec === null
@@ -315,7 +315,8 @@ export function renderMarkdown(report: BenchReport): string {
   return [
     `# TutorGo chat benchmark, ${report.startedAt}`,
     '',
-    `\`npm run bench${p.quick ? ' -- --quick' : ''}\`: ${p.only.join(', ')}; ran ${report.durationSec} s. ` +
+    `\`npm run bench${p.quick ? ' -- --quick' : ''}\`: ${p.only.join(', ')}, profile ${p.profile}; ` +
+      `ran ${report.durationSec} s. ` +
       'See bench/README.md for what each number means.',
     ...sections(report).flatMap(({ title, tables }) => [
       '',

@@ -1,6 +1,7 @@
 // npm run bench: throughput, latency and memory of the real system (socket-edge, message-service
-// and history-service in this process, on the real PostgreSQL, Redis and RabbitMQ), in a
-// database and namespace of its own that are removed afterwards, also after a failure or Ctrl-C.
+// and history-service in this process, or with --profile cluster as npm run start:cluster, on
+// the real PostgreSQL, Redis and RabbitMQ), in a database and namespace of its own that are
+// removed afterwards, also after a failure or Ctrl-C.
 import { join } from 'node:path';
 import { createLogger } from '@chat/observability';
 import { closeAllSockets } from './clients';
@@ -13,7 +14,8 @@ import { runIdleSockets } from './scenarios/idle-sockets';
 import { runOfflineDrain } from './scenarios/offline-drain';
 import { runSweep } from './scenarios/sweep';
 import { runThroughput } from './scenarios/throughput';
-import { startBenchStack } from './stack';
+import { startClusterStack } from './cluster-stack';
+import { startBenchStack, type BenchStack } from './stack';
 import { memorySnapshot, now, peakRssMb } from './stats';
 
 const cleanup = createCleanup();
@@ -39,12 +41,15 @@ async function main(): Promise<void> {
   });
   const host = machineInfo();
   const run = options.only;
-  console.log(`TutorGo chat benchmark${options.quick ? ' (quick)' : ''}: ${run.join(', ')}`);
-
-  const stack = await startBenchStack(
-    { offlineQueueCap: Math.max(500, options.offline), logger },
-    cleanup,
+  console.log(
+    `TutorGo chat benchmark${options.quick ? ' (quick)' : ''}, ${options.profile}: ${run.join(', ')}`,
   );
+
+  const stackOptions = { offlineQueueCap: Math.max(500, options.offline), logger };
+  // Only the sweep runs against the cluster (options refuse the rest): the others need inProcess.
+  const inProcess =
+    options.profile === 'in-process' ? await startBenchStack(stackOptions, cleanup) : undefined;
+  const stack: BenchStack = inProcess ?? (await startClusterStack(stackOptions, cleanup));
   console.log(`namespace ${stack.namespace}, database ${stack.database}, ${stack.baseUrl}`);
   const services = await serviceVersions(stack);
   const start = await memorySnapshot();
@@ -58,9 +63,9 @@ async function main(): Promise<void> {
   };
 
   // Idle sockets first: its memory baseline is cleanest before the other scenarios churn the heap.
-  if (run.includes('idle')) {
+  if (inProcess && run.includes('idle')) {
     results.idleSockets = await step('idle sockets', () =>
-      runIdleSockets(stack, { sockets: options.idleSockets }, cleanup),
+      runIdleSockets(inProcess, { sockets: options.idleSockets }, cleanup),
     );
   }
   if (run.includes('throughput')) {

@@ -15,7 +15,8 @@ import {
 import { now } from './stats';
 
 export type GeneratorCommand =
-  | { type: 'connect'; baseUrl: string; pairs: Pair[] }
+  /** `addresses[i]`: the local addresses pair i's users connect from (undefined: the default). */
+  | { type: 'connect'; baseUrl: string; pairs: Pair[]; addresses: ClientAddresses[] }
   /** Sends the segments back to back, then waits up to `drainMs` for every answer and delivery. */
   | { type: 'run'; tag: string; segments: Segment[]; drainMs: number };
 
@@ -23,6 +24,11 @@ export type GeneratorReport =
   | { type: 'connected' }
   | { type: 'done'; tag: string; segments: SegmentMeasure[]; drained: boolean; drainMs: number }
   | { type: 'failed'; message: string };
+
+export interface ClientAddresses {
+  tutor: string | undefined;
+  student: string | undefined;
+}
 
 interface Sender {
   pair: Pair;
@@ -44,9 +50,16 @@ function slotOf(clientMessageId: string | undefined): { phase: Phase; index: num
   return phase && index < phase.count ? { phase, index } : undefined;
 }
 
-async function connect(baseUrl: string, pairs: Pair[]): Promise<void> {
-  senders = await mapLimit(pairs, 20, async (pair) => {
-    const { socket: receiver } = await connectUser(baseUrl, pair.tutor);
+async function connect(
+  baseUrl: string,
+  pairs: Pair[],
+  addresses: ClientAddresses[],
+): Promise<void> {
+  senders = await mapLimit(pairs, 20, async (pair, index) => {
+    const from = addresses[index];
+    const { socket: receiver } = await connectUser(baseUrl, pair.tutor, {
+      localAddress: from?.tutor,
+    });
     receiver.on('new-message', (message) => {
       const at = now();
       const slot = slotOf(message.clientMessageId);
@@ -54,7 +67,7 @@ async function connect(baseUrl: string, pairs: Pair[]): Promise<void> {
         slot.phase.deliveredAt[slot.index] = at;
       }
     });
-    const { socket } = await connectUser(baseUrl, pair.student);
+    const { socket } = await connectUser(baseUrl, pair.student, { localAddress: from?.student });
     return { pair, socket };
   });
 }
@@ -112,7 +125,9 @@ async function run(tag: string, segments: Segment[], drainMs: number): Promise<G
 process.on('message', (command: GeneratorCommand) => {
   const work =
     command.type === 'connect'
-      ? connect(command.baseUrl, command.pairs).then((): GeneratorReport => ({ type: 'connected' }))
+      ? connect(command.baseUrl, command.pairs, command.addresses).then((): GeneratorReport => ({
+          type: 'connected',
+        }))
       : run(command.tag, command.segments, command.drainMs);
   work.then(reply, (error: unknown) =>
     reply({ type: 'failed', message: (error as Error).message }),

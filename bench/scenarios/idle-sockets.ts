@@ -5,7 +5,7 @@ import { askChild } from '../child-client';
 import type { Cleanup } from '../cleanup';
 import type { IdleClientsCommand, IdleClientsReport } from '../idle-clients';
 import { CPU_GROUPS, cpuMsBetween, cpuSnapshot, type CpuGroup } from '../proc-stat';
-import type { BenchStack } from '../stack';
+import type { InProcessStack } from '../stack';
 import { memorySnapshot, now, perSecond, type MemorySnapshot } from '../stats';
 
 export interface IdleSocketsResult {
@@ -49,7 +49,7 @@ const WARMUP_SOCKETS = 200;
  * while connected and after they all left. A smaller round goes first, not counted.
  */
 export async function runIdleSockets(
-  stack: BenchStack,
+  stack: InProcessStack,
   options: { sockets: number },
   cleanup: Cleanup,
 ): Promise<IdleSocketsResult> {

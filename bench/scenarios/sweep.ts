@@ -27,13 +27,13 @@ export interface SweepStep extends SegmentMeasure {
   cpuMsPerMessage: Record<CpuGroup | 'server', number>;
   /** All measured processes' CPU over the step, as a share of every core of the machine. */
   machineBusyPercent: number;
-  /** The bench process (the three services) when the step drained. */
+  /** The chat processes (the bench process, or the cluster's) when the step drained. */
   chatRssMb: number;
 }
 
 export interface OverloadResult extends SegmentMeasure {
   drained: boolean;
-  /** The bench process before the overload, and its highest sample every 250 ms until drained. */
+  /** The chat processes before the overload, and their highest sample every 250 ms until drained. */
   chatRssBeforeMb: number;
   chatPeakRssMb: number;
   recovery: Pick<SegmentMeasure, 'sent' | 'ackedOk' | 'refused' | 'lost' | 'windows'> & {
@@ -80,7 +80,17 @@ export async function runSweep(
   cleanup.defer('sweep generator process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const connected = await ask(child, { type: 'connect', baseUrl: stack.baseUrl, pairs });
+  // Receiver of pair i is client 2i, its sender 2i + 1.
+  const addresses = pairs.map((_, index) => ({
+    tutor: stack.clientAddress(2 * index),
+    student: stack.clientAddress(2 * index + 1),
+  }));
+  const connected = await ask(child, {
+    type: 'connect',
+    baseUrl: stack.baseUrl,
+    pairs,
+    addresses,
+  });
   if (connected.type !== 'connected') throw new Error(`sweep generator: ${describe(connected)}`);
   // Longer than the edge's own ack timeout, so every send has its answer before the wait ends.
   const drainMs = stack.sendAckTimeoutMs + 5000;
@@ -90,6 +100,7 @@ export async function runSweep(
     return report;
   };
   const stepMs = options.stepSec * 1000;
+  const chatRssMb = () => rssMb(stack.chatPids());
 
   // First connections and JIT warm up on an uncounted round at the first rate.
   await runPhase('w', [{ rate: options.rates[0]!, durationMs: Math.min(WARMUP_MS, stepMs) }]);
@@ -97,11 +108,15 @@ export async function runSweep(
 
   const steps: SweepStep[] = [];
   for (const [index, rate] of options.rates.entries()) {
-    const startCpu = cpuSnapshot(child.pid, stack.database);
+    const startCpu = cpuSnapshot(child.pid, stack.database, stack.chatPids());
     const startedAt = now();
     const report = await runPhase(`s${index}`, [{ rate, durationMs: stepMs }]);
-    const cpuMs = cpuMsBetween(startCpu, cpuSnapshot(child.pid, stack.database));
-    const step = judge(report.segments[0]!, report.drained, cpuMs, now() - startedAt);
+    const cpuMs = cpuMsBetween(startCpu, cpuSnapshot(child.pid, stack.database, stack.chatPids()));
+    const step = judge(report.segments[0]!, report.drained, {
+      cpuMs,
+      wallMs: now() - startedAt,
+      chatRssMb: chatRssMb(),
+    });
     steps.push(step);
     log(stepLine(step));
     if (!step.holds) break;
@@ -114,10 +129,10 @@ export async function runSweep(
   log(
     `overload: ${overloadRate} msg/s for ${options.overloadSec} s, then ${recoveryRate} msg/s for ${RECOVERY_MS / 1000} s …`,
   );
-  const chatRssBeforeMb = rssMb();
+  const chatRssBeforeMb = chatRssMb();
   let chatPeakRssMb = chatRssBeforeMb;
   const sampler = setInterval(() => {
-    chatPeakRssMb = Math.max(chatPeakRssMb, rssMb());
+    chatPeakRssMb = Math.max(chatPeakRssMb, chatRssMb());
   }, RSS_SAMPLE_MS);
   let overload: OverloadResult;
   try {
@@ -130,7 +145,7 @@ export async function runSweep(
       ...measure,
       drained: report.drained,
       chatRssBeforeMb,
-      chatPeakRssMb: Math.max(chatPeakRssMb, rssMb()),
+      chatPeakRssMb: Math.max(chatPeakRssMb, chatRssMb()),
       recovery: {
         rate: recoveryRate,
         durationMs: RECOVERY_MS,
@@ -170,9 +185,9 @@ export const windowsText = (windows: Window[]) =>
 function judge(
   measure: SegmentMeasure,
   drained: boolean,
-  cpuMs: Record<CpuGroup, number>,
-  wallMs: number,
+  spent: { cpuMs: Record<CpuGroup, number>; wallMs: number; chatRssMb: number },
 ): SweepStep {
+  const { cpuMs, wallMs, chatRssMb } = spent;
   const failedOn: string[] = [];
   if (measure.lost > 0) failedOn.push(`${measure.lost} lost`);
   if (measure.achieved < HOLD.achievedShare * measure.offered) {
@@ -196,7 +211,7 @@ function judge(
       server: perMessage(serverMs),
     },
     machineBusyPercent: Math.round((allMs / wallMs / cpus().length) * 100),
-    chatRssMb: rssMb(),
+    chatRssMb,
   };
 }
 
