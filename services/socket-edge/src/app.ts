@@ -32,6 +32,7 @@ import { createConnectRateLimit } from './realtime/connect-rate-limit';
 import { createConversationAccess } from './realtime/conversation-access';
 import { createConversationRooms } from './realtime/conversation-rooms';
 import { registerSendMessage } from './realtime/send-message';
+import { startPresenceUpkeep } from './realtime/presence-upkeep';
 import { createSocketAdmission } from './realtime/socket-admission';
 import { createTokenRefresh } from './realtime/token-refresh';
 import type { ChatServer } from './realtime/types';
@@ -236,6 +237,20 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     }).catch((error: unknown) => logger.error({ err: error }, 'offline redelivery failed'));
   });
 
+  // A node killed without clean-up leaves its sockets in presence: every node announces that it
+  // is alive, and one at a time reaps the nodes that stopped (issue #11).
+  const upkeep = await startPresenceUpkeep({
+    io,
+    redis,
+    nodeId: config.nodeId,
+    aliveTtlSec: config.aliveTtlSec,
+    presenceTtlSec: PRESENCE_TTL_SEC,
+    presence,
+    publisher,
+    conversations: connectLookups,
+    logger,
+  });
+
   const refreshTimer = setInterval(
     () => {
       presence
@@ -256,6 +271,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     close() {
       closing ??= (async () => {
         clearInterval(refreshTimer);
+        upkeep.stopReaping();
         // Every send gets its answer before its socket goes: new ones are refused, those in
         // flight get their outcome for a while (deliveries still arrive), the rest UNAVAILABLE.
         stopping = true;
@@ -267,6 +283,10 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
         });
         io.disconnectSockets(true);
         await Promise.all(cleanups);
+        // After the clean-up: whatever it could not remove, the reaper removes once this is gone.
+        await upkeep
+          .stopAnnouncing()
+          .catch((error: unknown) => logger.warn({ err: error }, 'alive key not withdrawn'));
         await Promise.all(consumers.map((consumer) => consumer.cancel()));
         await new Promise<void>((resolve) => io.close(() => resolve()));
       })();

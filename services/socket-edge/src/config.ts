@@ -31,6 +31,11 @@ export const socketEdgeEnv = {
       .optional(),
     'Name of this edge node, unique per running node (its delivery queue is chat.edge.<id>); default <hostname>-<pid>-<random>',
   ),
+  aliveTtlSec: envVar(
+    'EDGE_ALIVE_TTL_SEC',
+    parse.positiveInt(15, 300),
+    "How long an edge node that stopped announcing itself (killed, frozen, cut off from Redis) still counts as alive; it announces itself every third of it, and every edge looks for dead nodes as often. A dead node's sockets then leave presence (no longer online, no longer counted in MAX_SOCKETS_PER_USER) and partners of users left with no socket hear user-offline: within about 4/3 of it after the death",
+  ),
   messageMaxLength: sharedEnv.messageMaxLength,
   tokenExpiryNoticeSec: envVar(
     'TOKEN_EXPIRY_NOTICE_SEC',

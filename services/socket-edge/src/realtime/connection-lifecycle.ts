@@ -1,4 +1,3 @@
-import { delivery } from '@chat/contracts';
 import type { ChatPublisher } from '@chat/broker';
 import type { EntitlementPolicy } from '@chat/db';
 import { AppError } from '@chat/errors';
@@ -6,6 +5,7 @@ import type { Logger } from '@chat/observability';
 import type { UserBindings } from '../delivery/user-bindings';
 import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
+import { tellPartners, tellPartnersOffline } from './partner-presence';
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
@@ -99,7 +99,7 @@ export function registerConnectionLifecycle(
 
   const ready = (async () => {
     // Presence before the binding: partners tell only users whom presence shows online (see
-    // `tell`), and so they skip nobody whom the binding could already have reached. The
+    // `tellPartners`), and so they skip nobody whom the binding could already have reached. The
     // handshake's admission registered the socket already, unless Redis was away then.
     const firstSocket =
       socket.data.firstSocket ?? (await presence.add(userId, socket.id)).firstSocket;
@@ -123,7 +123,7 @@ export function registerConnectionLifecycle(
         .confirm(userId, socket.id)
         .catch((error: unknown) => log().warn({ err: error }, 'confirm failed'));
     }, confirmMs);
-    if (firstSocket) await tell(deps, userId, partners, 'user-online');
+    if (firstSocket) await tellPartners(deps, userId, partners, 'user-online');
   })().catch((error: unknown) => {
     log().error({ err: error }, 'connection setup failed');
     reportSocketError(
@@ -155,9 +155,7 @@ export function registerConnectionLifecycle(
           step('presence remove', () => presence.remove(userId, socket.id)),
         ]);
         if (removed?.lastSocket) {
-          await step('user-offline', async () =>
-            tell(deps, userId, await deps.conversations.partnersOf(userId), 'user-offline'),
-          );
+          await step('user-offline', () => tellPartnersOffline(deps, userId));
         }
         if (deps.logger.isLevelEnabled('debug')) log().debug({ reason }, 'disconnected');
       })().finally(resolve);
@@ -167,26 +165,6 @@ export function registerConnectionLifecycle(
 
 function socketLogger(logger: Logger, userId: string, socketId: string): Logger {
   return logger.child({ module: 'edge:connection', userId, socketId });
-}
-
-/**
- * `user-online` / `user-offline` to the partners who are online. One to an offline partner
- * would find no binding and go through the alternate exchange to the offline consumer, which
- * drops it: after an edge restart that was most of them, each a publish, a confirm and a
- * consume for nothing.
- */
-async function tell(
-  deps: Pick<LifecycleDeps, 'presence' | 'publisher'>,
-  userId: string,
-  partners: string[],
-  event: 'user-online' | 'user-offline',
-): Promise<unknown> {
-  const online = await Promise.all(partners.map((partner) => deps.presence.isOnline(partner)));
-  return Promise.all(
-    partners
-      .filter((_, index) => online[index])
-      .map((partner) => deps.publisher.deliver(delivery(partner, event, { userId }))),
-  );
 }
 
 /** Runs one clean-up step; a failure is logged and does not stop the others. */

@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { connectBroker, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createDb, type Db } from '@chat/db';
@@ -27,6 +27,12 @@ export interface ChatStack {
   /** Base URL of each edge node's ops server (OPS_PORT in main.ts: /metrics, detailed /readyz). */
   readonly edgeOpsUrls: string[];
   readonly edges: SocketEdge[];
+  /**
+   * Makes edge `index` vanish as under SIGKILL: its Redis and RabbitMQ connections are cut,
+   * then its HTTP connections destroyed, so none of its disconnect clean-up reaches Redis or
+   * RabbitMQ, and it no longer announces itself alive. Its URL refuses connections afterwards.
+   */
+  killEdge(index: number): Promise<void>;
   /**
    * Each edge node's metrics registry, in `edgeUrls` order (one per node, as one per process in
    * production); also served at `<edgeOpsUrl>/metrics`.
@@ -115,6 +121,7 @@ async function startStack(
   }
 
   const edges: SocketEdge[] = [];
+  const kills: (() => Promise<void>)[] = [];
   const edgeUrls: string[] = [];
   const edgeOpsUrls: string[] = [];
   const edgeMetrics: Registry[] = [];
@@ -122,14 +129,40 @@ async function startStack(
     const config = loadSocketEdgeConfig({ ...env, EDGE_NODE_ID: `${namespace}-edge${index}` });
     const brokerUrl = options.edgeRabbitmqUrl?.(index) ?? env.RABBITMQ_URL;
     const broker = closer.add(await connectTestBroker(`edge${index}`, brokerUrl));
+    // A Redis connection per edge, as one per process in production: killEdge cuts it alone.
+    const edgeRedis = closer.add(
+      createRedis(
+        { url: urls.redisUrl, keyPrefix: topologyNames(namespace).redisKeyPrefix },
+        logger,
+      ),
+    );
+    await edgeRedis.ping();
     const metrics = createMetricsRegistry('socket-edge', { defaultMetrics: false });
     const httpServer = createServer(
-      createEdgeHttpEndpoints({ db, redis, broker, metrics, opsToken: config.opsToken, logger }),
+      createEdgeHttpEndpoints({
+        db,
+        redis: edgeRedis,
+        broker,
+        metrics,
+        opsToken: config.opsToken,
+        logger,
+      }),
     );
+    const connections = new Set<Socket>();
+    httpServer.on('connection', (connection: Socket) => {
+      connections.add(connection);
+      connection.once('close', () => connections.delete(connection));
+    });
     const edge = closer.add(
-      await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }),
+      await startSocketEdge({ config, logger, httpServer, db, redis: edgeRedis, broker, metrics }),
     );
     await listen(httpServer);
+    kills.push(async () => {
+      edgeRedis.redis.disconnect();
+      await broker.close();
+      httpServer.close();
+      for (const connection of connections) connection.destroy();
+    });
     edges.push(edge);
     edgeMetrics.push(metrics);
     edgeUrls.push(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
@@ -147,6 +180,7 @@ async function startStack(
     edgeUrls,
     edgeOpsUrls,
     edges,
+    killEdge: (index) => kills[index]!(),
     edgeMetrics,
     messageServices,
     messageServiceMetrics,
