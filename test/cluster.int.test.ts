@@ -332,22 +332,15 @@ describe('npm run start:cluster', () => {
     afterFailover = { student, studentSocket, tutorSocket };
   }, 90_000);
 
-  // KNOWN GAP (issue #11), pinned with it.failing: the SIGKILLed edge left its socket in the
-  // student's presence set ("<dead node>|<socket>", kept until the 90 s TTL, which ends with no
-  // event). The student's sockets on the surviving edge are therefore never the last: when the
-  // student leaves, the tutor hears no user-offline and sees the student online. Fixing it
-  // needs the edges to reap a dead node's presence members and tell partners; when they do,
-  // this test fails as "passed unexpectedly": make it a plain it().
-  it.failing(
-    'when the user of a killed edge leaves after the failover, then the partner hears user-offline within 30 s',
-    async () => {
-      const { student, studentSocket, tutorSocket } = afterFailover!;
-      const offline = nextEvent(tutorSocket, 'user-offline', 30_000);
-      studentSocket.disconnect();
-      expect(await offline).toEqual({ userId: student });
-    },
-    45_000,
-  );
+  // The SIGKILLed edge left its socket in the student's presence set ("<dead node>|<socket>"):
+  // once its alive key expired (EDGE_ALIVE_TTL_SEC, 15 s), a surviving edge's reaper removed it,
+  // so the student's socket on the surviving edge is the last one and its leaving is told.
+  it('when the user of a killed edge leaves after the failover, then the partner hears user-offline within 30 s', async () => {
+    const { student, studentSocket, tutorSocket } = afterFailover!;
+    const offline = nextEvent(tutorSocket, 'user-offline', 30_000);
+    studentSocket.disconnect();
+    expect(await offline).toEqual({ userId: student });
+  }, 45_000);
 
   it('when SIGTERM reaches the cluster, then every child stops and it exits 0', async () => {
     cluster.child.kill('SIGTERM');
