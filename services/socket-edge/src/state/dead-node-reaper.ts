@@ -105,8 +105,17 @@ export function startDeadNodeReaper(deps: {
   }
 
   async function reapOnce(): Promise<void> {
-    // Held for one interval and not released: at most one round per interval in the cluster.
-    const lock = await redis.set(presenceKeys.reaperLock, deps.nodeId, 'PX', deps.intervalMs, 'NX');
+    // Not released, held for half an interval: the cluster's rounds are at least that far
+    // apart, and the holder's next round always finds it free (a lock as long as the interval
+    // could, by a few ms of timer drift, make every node skip a round and stretch the bound).
+    // Rounds that overlap, on a slow reap, do no harm: each step is idempotent.
+    const lock = await redis.set(
+      presenceKeys.reaperLock,
+      deps.nodeId,
+      'PX',
+      Math.ceil(deps.intervalMs / 2),
+      'NX',
+    );
     if (lock !== 'OK') return;
     const nodes = (await redis.smembers(presenceKeys.nodes)).filter((node) => node !== deps.nodeId);
     if (nodes.length === 0) return;
