@@ -56,6 +56,9 @@ export async function startClusterStack(
   );
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
   await waitUntilAnswering(cluster, `${baseUrl}/healthz`, START_TIMEOUT_MS);
+  // Both message-services start alone with every partition and hand half over at a rebalance
+  // ("balanced within about twice" PARTITION_REBALANCE_MS): measured steps start after that.
+  await new Promise((resolve) => setTimeout(resolve, 2 * run.configs.message.partitionRebalanceMs));
 
   const db = createDb({ url: run.databaseUrl, poolMax: 2 }, logger);
   cleanup.defer('PostgreSQL pool', () => db.close());
