@@ -28,6 +28,15 @@ export interface LockSession {
   /** Waits for the lock (for a session's own, uncontended keys). */
   lock(space: number, key: number): Promise<void>;
   unlock(space: number, key: number): Promise<void>;
+  /** Lets go of every lock this session holds. */
+  unlockAll(): Promise<void>;
+  /**
+   * Calls `listener` whenever another session calls `notify(channel)`, for as long as this
+   * session lives. `channel` is lowercase letters, digits and underscores.
+   */
+  listen(channel: string, listener: () => void): Promise<void>;
+  /** Wakes every other session listening on `channel` (PostgreSQL NOTIFY). */
+  notify(channel: string): Promise<void>;
   /** Every granted lock of these spaces in this database, whoever holds it. */
   held(spaces: readonly number[]): Promise<HeldLock[]>;
   /** Ends the session: its locks are released. */
@@ -92,6 +101,19 @@ export async function openLockSession(options: LockSessionOptions): Promise<Lock
     },
     async unlock(space, key) {
       await client.query('select pg_advisory_unlock($1, $2)', [space, key]);
+    },
+    async unlockAll() {
+      await client.query('select pg_advisory_unlock_all()');
+    },
+    async listen(channel, listener) {
+      if (!/^[a-z0-9_]{1,63}$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+      client.on('notification', (notification) => {
+        if (notification.channel === channel && notification.processId !== pid) listener();
+      });
+      await client.query(`listen ${channel}`);
+    },
+    async notify(channel) {
+      await client.query('select pg_notify($1, $2)', [channel, '']);
     },
     async held(spaces) {
       // Two-key advisory locks show as classid = first key, objid = second, objsubid = 2.

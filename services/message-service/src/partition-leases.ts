@@ -8,9 +8,11 @@ import type { Logger } from '@chat/observability';
  * Every instance keeps a PostgreSQL session of its own (libs/db openLockSession) and holds in it
  * one advisory lock that says "I am live" and one per partition it consumes. Each round it reads
  * all of them, sorts the live instances, and gives partition `p` to instance `p mod n`: it lets
- * go of what belongs to another live instance and takes what belongs to itself. A partition
- * nobody held in the previous round is taken by whoever sees it, so no partition waits long on
- * an owner that cannot take it.
+ * go of what belongs to another live instance and takes what belongs to itself. Rounds run
+ * every `rebalanceMs`, and at once when another instance announces a change (PostgreSQL NOTIFY
+ * on joining, letting go, leaving), so a partition changes hands in milliseconds, not a round.
+ * A partition nobody has held for a whole round is taken by whoever sees it, so none waits long
+ * on an owner that cannot take it.
  *
  * Why this: the locks die with the session, so an instance that is SIGKILLed or cut off frees
  * its partitions as soon as PostgreSQL sees its connection go — nothing to expire, no clock to
@@ -68,8 +70,10 @@ export async function startPartitionLeases(
   const ns = options.namespace ?? '';
   const membersSpace = lockSpace(`${ns}:message-service-instances`);
   const partitionsSpace = lockSpace(`${ns}:send-partitions`);
+  const changeChannel = `chat_partition_changes_${partitionsSpace}`;
   const consumers = new Map<number, Consumer>();
-  let unheldBefore = new Set<number>();
+  /** When each partition was first seen without a holder, while it has none. */
+  const unheldSince = new Map<number, number>();
   let session: LockSession | undefined;
   let stopped = false;
   let failing = false;
@@ -88,6 +92,10 @@ export async function startPartitionLeases(
     for (const partition of [...consumers.keys()]) {
       if (!(await opened.tryLock(partitionsSpace, partition))) await stop(partition, 'lost');
     }
+    // A change of hands is announced, so that no partition waits a whole round for its next
+    // owner: every instance runs a round at once when another joins, lets go or leaves.
+    await opened.listen(changeChannel, () => void rebalance());
+    await opened.notify(changeChannel);
     return opened;
   }
 
@@ -123,17 +131,25 @@ export async function startPartitionLeases(
       locks.filter((lock) => lock.space === partitionsSpace).map((lock) => [lock.key, lock.pid]),
     );
     const ownerOf = (partition: number) => members[partition % members.length];
-    const unheld = new Set<number>();
+    const now = Date.now();
+    let released = false;
     for (let partition = 0; partition < options.partitions; partition++) {
       const holder = holders.get(partition);
       const mine = ownerOf(partition) === current.pid;
-      if (holder === current.pid && !mine) await stop(partition, 'released');
-      if (holder === undefined) {
-        unheld.add(partition);
-        if (mine || unheldBefore.has(partition)) await take(current, partition);
+      if (holder === current.pid && !mine) {
+        await stop(partition, 'released');
+        released = true;
       }
+      if (holder !== undefined) {
+        unheldSince.delete(partition);
+        continue;
+      }
+      const since = unheldSince.get(partition) ?? now;
+      unheldSince.set(partition, since);
+      // Its owner takes it; anyone does once it has waited a whole round (an owner that cannot).
+      if (mine || now - since >= options.rebalanceMs) await take(current, partition);
     }
-    unheldBefore = unheld;
+    if (released) await current.notify(changeChannel);
   }
 
   function rebalance(): Promise<void> {
@@ -171,12 +187,19 @@ export async function startPartitionLeases(
         clearInterval(timer);
         stopped = true;
         await round;
-        // Every consumer stops after its batch in hand (in parallel), then ending the session
-        // lets go of every lock at once (one session runs one statement at a time).
+        // Every consumer stops after its batch in hand (in parallel); then the locks go, in one
+        // statement (a session runs one statement at a time).
         const held = [...consumers.entries()];
         consumers.clear();
         await Promise.all(held.map(([, consumer]) => consumer.cancel()));
         for (const [partition] of held) options.onChange?.('released', partition);
+        if (session?.alive) {
+          // Let go and say so, so the others take over now rather than at their next round.
+          await session
+            .unlockAll()
+            .then(() => session?.notify(changeChannel))
+            .catch((error: unknown) => log.warn({ err: error }, 'could not hand over at close'));
+        }
         await session?.end();
       })();
       return closing;

@@ -48,13 +48,13 @@ describe('send partitions spread over message-service instances', () => {
   let db: Db;
   let publisher: Broker;
 
-  async function startInstance(): Promise<Instance> {
+  async function startInstance(rebalanceMs = 200): Promise<Instance> {
     const config = loadMessageServiceConfig({
       CHAT_NAMESPACE: namespace,
       DATABASE_URL: urls.databaseUrl,
       RABBITMQ_URL: urls.rabbitmqUrl,
       CHAT_PARTITIONS: String(PARTITIONS),
-      PARTITION_REBALANCE_MS: '200',
+      PARTITION_REBALANCE_MS: String(rebalanceMs),
       BOOKING_EVENTS_EXCHANGE: bookingExchange,
     });
     const ownDb = createDb({ url: config.databaseUrl, poolMax: 4 }, logger);
@@ -127,6 +127,19 @@ describe('send partitions spread over message-service instances', () => {
     await second.close();
     await eventually(() => first.service.heldPartitions().length === PARTITIONS);
     expect(await consumersPerQueue()).toEqual(everyPartition.map(() => 1));
+  }, 60_000);
+
+  it('when an instance joins or leaves, then the partitions change hands at once, not at the next round', async () => {
+    // Rounds a minute apart: only the announcements (NOTIFY) can move partitions in time.
+    const first = await startInstance(60_000);
+    expect(first.service.heldPartitions()).toEqual(everyPartition);
+
+    const second = await startInstance(60_000);
+    await eventually(balanced, 5000);
+    expect(await consumersPerQueue()).toEqual(everyPartition.map(() => 1));
+
+    await second.close();
+    await eventually(() => first.service.heldPartitions().length === PARTITIONS, 5000);
   }, 60_000);
 
   it('when an instance loses its lock session, then the other takes its partitions, it gives up what was taken once it notices, and they balance again with one consumer per queue', async () => {
