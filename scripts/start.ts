@@ -23,6 +23,7 @@ import { startSocketEdge } from '../services/socket-edge/src/app';
 import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
 import { createEdgeReadiness } from '../services/socket-edge/src/http-endpoints';
 import { applyDevelopmentSecret, warnOfDevelopmentSecret } from './support/development-secret';
+import { assertPortsFree } from './support/ports-free';
 import { stopWhenOrphaned } from './support/stop-when-orphaned';
 
 runService('tutorgo-chat', async (closer) => {
@@ -40,6 +41,15 @@ runService('tutorgo-chat', async (closer) => {
     () => loadMessageServiceConfig(),
     () => loadHistoryServiceConfig(),
   ] as const);
+  await assertPortsFree([
+    { env: 'CHAT_SERVICE_PORT', port: common.chatServicePort, host: common.chatServiceHost },
+    {
+      env: 'MESSAGE_SERVICE_HEALTH_PORT',
+      port: messageConfig.healthPort,
+      host: common.chatServiceHost,
+    },
+    { env: 'OPS_PORT', port: common.opsPort, host: common.opsHost },
+  ]);
   const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
   const metrics = createMetricsRegistry('tutorgo-chat');
   if (usesDevSecret) warnOfDevelopmentSecret(logger, common.chatServiceHost);

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DEV_JWT_SECRET } from '@chat/config';
-import { testNamespace, testServiceUrls } from '@chat/testing';
+import { topologyNames } from '@chat/contracts';
+import { queueCounts, testNamespace, testServiceUrls } from '@chat/testing';
 
 const root = join(__dirname, '..');
 
@@ -242,6 +243,26 @@ describe('npm start', () => {
     },
     30_000,
   );
+
+  it('when its port is taken (a second npm start), then it stops naming CHAT_SERVICE_PORT before declaring a queue or consuming', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    const namespace = testNamespace('busyport');
+    try {
+      const started = startProcess({ CHAT_SERVICE_PORT: String(port), CHAT_NAMESPACE: namespace });
+      expect(await started.exited).toBe(1);
+      expect(started.output()).toMatch(
+        new RegExp(`CHAT_SERVICE_PORT: port ${port} on 127\\.0\\.0\\.1 is in use \\(EADDRINUSE\\)`),
+      );
+      const [sendQueue] = await queueCounts(testServiceUrls().rabbitmqUrl, [
+        topologyNames(namespace).sendQueue(0),
+      ]);
+      expect(sendQueue?.messageCount).toBeUndefined(); // never declared
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 30_000);
 
   it('when a variable is invalid, then it stops with a message naming the variable', async () => {
     const started = startProcess({ CHAT_SERVICE_PORT: 'not-a-port', REDIS_URL: 'http://wrong' });
