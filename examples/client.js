@@ -30,12 +30,20 @@ socket.on('connected', (data) => {
   // Join conversation
   socket.emit('join-conversation', conversationId);
 
-  // Send a message
+  // Send a message. The acknowledgement says how it ended; a refusal also arrives as an
+  // `error` event (printed below), so only the success is printed here.
   if (text) {
-    socket.emit('send-message', { conversationId, receiverId, message: text }, (ack) =>
-      console.log('Ack:', ack),
-    );
+    socket.emit('send-message', { conversationId, receiverId, message: text }, (ack) => {
+      if (ack.ok) console.log(`Stored as message ${ack.message.seq} of ${conversationId}`);
+    });
   }
+});
+
+// Socket.IO reconnects by itself, except when the server closed the socket on purpose.
+socket.on('disconnect', (reason) => {
+  console.error('Disconnected:', reason);
+  if (reason === 'io server disconnect') process.exit(1);
+  console.error('Reconnecting…');
 });
 
 socket.on('message-sent', (message) => console.log('Message sent:', message));
