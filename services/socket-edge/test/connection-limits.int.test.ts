@@ -1,6 +1,4 @@
-import { io } from 'socket.io-client';
 import { canonicalConversationId } from '@chat/contracts';
-import { mintToken } from '@chat/testing';
 import { confirmBooking } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
@@ -9,32 +7,9 @@ import {
   newUserId,
   nextEvent,
   sendWithAck,
+  tryConnect,
   type ClientSocket,
 } from './support/chat-client';
-
-type Refusal = Error & { data?: { code?: string; retryAfterSec?: number } };
-
-/** Connects and resolves with the socket once `connected` arrives, or with the connect_error. */
-function tryConnect(
-  url: string,
-  userId: string,
-  headers?: Record<string, string>,
-): Promise<{ socket: ClientSocket; refusal?: Refusal }> {
-  const socket: ClientSocket = io(url, {
-    auth: { token: mintToken(userId) },
-    extraHeaders: headers,
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
-  return new Promise((resolve) => {
-    socket.once('connected', () => resolve({ socket }));
-    socket.once('connect_error', (error) => {
-      socket.disconnect();
-      resolve({ socket, refusal: error as Refusal });
-    });
-  });
-}
 
 describe('socket-edge connection limits', () => {
   const sockets: ClientSocket[] = [];

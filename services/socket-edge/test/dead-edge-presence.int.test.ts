@@ -1,6 +1,4 @@
-import { io } from 'socket.io-client';
 import { canonicalConversationId } from '@chat/contracts';
-import { mintToken } from '@chat/testing';
 import { confirmBooking } from './support/bookings';
 import { startChatStack, type ChatStack } from './support/chat-stack';
 import {
@@ -10,30 +8,9 @@ import {
   newUserId,
   nextEvent,
   sendWithAck,
+  tryConnect,
   type ClientSocket,
 } from './support/chat-client';
-
-type Refusal = Error & { data?: { code?: string } };
-
-/** Connects and resolves once `connected` arrives, or with the connect_error. */
-function tryConnect(
-  url: string,
-  userId: string,
-): Promise<{ socket: ClientSocket; refusal?: Refusal }> {
-  const socket: ClientSocket = io(url, {
-    auth: { token: mintToken(userId) },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
-  return new Promise((resolve) => {
-    socket.once('connected', () => resolve({ socket }));
-    socket.once('connect_error', (error) => {
-      socket.disconnect();
-      resolve({ socket, refusal: error as Refusal });
-    });
-  });
-}
 
 // Issue #11: an edge that dies without its disconnect clean-up (SIGKILL) must not keep its
 // users online. With the default EDGE_ALIVE_TTL_SEC (15 s) its alive key expires within 15 s

@@ -28,6 +28,34 @@ export async function connectUser(
   return { socket, connected };
 }
 
+/** A refused handshake as the client sees it: `data.code` (and `retryAfterSec`) from the server. */
+export type HandshakeRefusal = Error & { data?: { code?: string; retryAfterSec?: number } };
+
+/**
+ * Connects and resolves with the socket once `connected` arrives, or with the connect_error
+ * (the socket then closed), for tests of what the handshake refuses.
+ */
+export function tryConnect(
+  url: string,
+  userId: string,
+  headers?: Record<string, string>,
+): Promise<{ socket: ClientSocket; refusal?: HandshakeRefusal }> {
+  const socket: ClientSocket = io(url, {
+    auth: { token: mintToken(userId) },
+    extraHeaders: headers,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve) => {
+    socket.once('connected', () => resolve({ socket }));
+    socket.once('connect_error', (error) => {
+      socket.disconnect();
+      resolve({ socket, refusal: error as HandshakeRefusal });
+    });
+  });
+}
+
 /** Resolves with the next payload of `event`, or rejects after `timeoutMs`. */
 export function nextEvent<E extends keyof ServerToClientEvents>(
   socket: ClientSocket,
