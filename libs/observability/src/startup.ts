@@ -12,7 +12,11 @@ export function exitOnStartupError(service: string) {
   };
 }
 
-/** Closes what was opened, last first, each once; safe to call twice. */
+/**
+ * Closes what was opened, last first, each once; safe to call twice. One that fails does not
+ * keep the rest open: every resource is closed, then the failures are reported together (an
+ * AggregateError, so shutdown logs each and exits 1).
+ */
 export function createCloser() {
   const stack: (() => Promise<unknown>)[] = [];
   let closing: Promise<void> | undefined;
@@ -23,7 +27,13 @@ export function createCloser() {
     },
     close(): Promise<void> {
       closing ??= (async () => {
-        while (stack.length > 0) await stack.pop()!();
+        const failures: unknown[] = [];
+        while (stack.length > 0) {
+          await stack.pop()!().catch((error: unknown) => failures.push(error));
+        }
+        if (failures.length > 0) {
+          throw new AggregateError(failures, `${failures.length} resource(s) failed to close`);
+        }
       })();
       return closing;
     },
