@@ -1,12 +1,6 @@
-import { createServer } from 'node:net';
+import { portProblem } from '../scripts/support/ports-free';
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
+const portIsFree = async (port: number) => (await portProblem(port, '127.0.0.1')) === undefined;
 
 /**
  * `count` consecutive ports free on 127.0.0.1 right now, for processes that take a range by

@@ -23,6 +23,7 @@ import {
 import { hostPort } from './cluster/gateway-config';
 import { startGatewayProcess, type GatewayProcess } from './cluster/gateway-process';
 import { applyDevelopmentSecret, warnOfDevelopmentSecret } from './support/development-secret';
+import { assertPortsFree } from './support/ports-free';
 import { stopWhenOrphaned } from './support/stop-when-orphaned';
 
 const root = join(__dirname, '..');
@@ -34,6 +35,13 @@ runService('tutorgo-chat-cluster', async (closer) => {
   const config = loadClusterConfig();
   const plan = planCluster(config);
   assertChildConfigs(plan);
+  await assertPortsFree([
+    { env: 'CHAT_SERVICE_PORT', port: config.chatServicePort, host: config.chatServiceHost },
+    ...plan.flatMap((child) => [
+      { env: `CLUSTER_FIRST_PORT (${child.name})`, port: child.port, host: CHILD_HOST },
+      { env: `OPS_PORT (${child.name})`, port: child.opsPort, host: config.opsHost },
+    ]),
+  ]);
   const logger = createLogger({ service: 'cluster', level: config.logLevel });
   if (usesDevSecret) warnOfDevelopmentSecret(logger, config.chatServiceHost);
 

@@ -9,6 +9,7 @@ export const clusterEnv = {
   databaseUrl: sharedEnv.databaseUrl,
   chatServicePort: sharedEnv.chatServicePort,
   chatServiceHost: sharedEnv.chatServiceHost,
+  opsHost: sharedEnv.opsHost,
   opsPort: sharedEnv.opsPort,
   firstPort: envVar(
     'CLUSTER_FIRST_PORT',

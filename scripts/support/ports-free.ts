@@ -19,7 +19,7 @@ export async function assertPortsFree(ports: readonly PortToListenOn[]): Promise
   const problems: { env: string; message: string }[] = [];
   for (const { env, port, host } of ports) {
     if (port === 0) continue;
-    const taken = await isTaken(port, host);
+    const taken = await portProblem(port, host);
     if (taken) {
       problems.push({
         env,
@@ -31,7 +31,7 @@ export async function assertPortsFree(ports: readonly PortToListenOn[]): Promise
 }
 
 /** Why `port` cannot be listened on (EADDRINUSE, EACCES, …), or undefined when it can. */
-function isTaken(port: number, host: string | undefined): Promise<string | undefined> {
+export function portProblem(port: number, host?: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
