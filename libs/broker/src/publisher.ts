@@ -85,6 +85,7 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
             correlationId: options.correlationId,
             type: options.type,
             headers,
+            ...(options.bcc && options.bcc.length > 0 && { BCC: options.bcc }),
             timestamp: Math.floor(Date.now() / 1000),
           },
           (error: unknown) => {

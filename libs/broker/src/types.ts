@@ -23,6 +23,11 @@ export interface PublishOptions {
   /** The message type, e.g. "chat.message.created.v1". */
   type?: string;
   headers?: Record<string, unknown>;
+  /**
+   * More routing keys the message is routed by, besides `routingKey` (AMQP's `BCC`: the broker
+   * removes the list before delivering). A queue bound to several of them gets one copy.
+   */
+  bcc?: string[];
 }
 
 export type Publish = (

@@ -1,10 +1,11 @@
 import {
   chatTopology,
+  createChatPublisher,
   OFFLINE_QUEUE_ARGUMENTS,
   SEND_QUEUE_ARGUMENTS,
   type Broker,
 } from '@chat/broker';
-import { sendRoutingKey, topologyNames, userRoutingKey } from '@chat/contracts';
+import { delivery, sendRoutingKey, topologyNames, userRoutingKey } from '@chat/contracts';
 import { testNamespace } from '@chat/testing';
 import { eventually, openAdmin, startBroker, type Admin } from './helpers';
 
@@ -95,6 +96,50 @@ describe('chat topology', () => {
 
     expect(await admin.messageCount(edgeQueue)).toBe(1);
     expect(await admin.messageCount(names.offlineQueue)).toBe(0);
+  });
+
+  it('when answers for several users go out with deliverAll, then each edge holding one of them gets the batch once, and a batch for users with no edge goes to the offline queue', async () => {
+    const [edgeA, edgeB] = [names.edgeQueue('node-a'), names.edgeQueue('node-b')];
+    queues.push(edgeA, edgeB);
+    await broker.addTopology(async (channel) => {
+      for (const queue of [edgeA, edgeB]) await channel.assertQueue(queue, { durable: false });
+      // node-a holds a1 and a2, node-b holds b1; nobody holds z.
+      for (const [queue, user] of [
+        [edgeA, 'a1'],
+        [edgeA, 'a2'],
+        [edgeB, 'b1'],
+      ] as const) {
+        await channel.bindQueue(queue, names.deliveryExchange, userRoutingKey(user));
+      }
+    });
+    const publisher = createChatPublisher(broker, names);
+    const rejected = (userId: string) =>
+      delivery(userId, 'send-rejected', {
+        clientMessageId: `c-${userId}`,
+        conversationId: 'a1_b1',
+        code: 'BOOKING_REQUIRED',
+        message: 'no booking',
+      });
+    const offlineBefore = (await admin.messageCount(names.offlineQueue)) ?? 0;
+
+    await publisher.deliverAll(['a1', 'b1', 'a2', 'z'].map(rejected));
+
+    for (const queue of [edgeA, edgeB]) {
+      const got = await admin.get(queue);
+      if (got === false) throw new Error(`${queue} got no batch`);
+      const body = JSON.parse(got.content.toString()) as { type: string; deliveries: unknown[] };
+      expect(body.type).toBe('chat.delivery-batch.v1');
+      expect(body.deliveries).toHaveLength(4);
+      // The BCC list is the broker's business: consumers do not see it.
+      expect(got.properties.headers).not.toHaveProperty('BCC');
+      expect(await admin.get(queue)).toBe(false);
+    }
+    expect(await admin.messageCount(names.offlineQueue)).toBe(offlineBefore);
+
+    await publisher.deliverAll(['y2', 'z'].map(rejected));
+    await eventually(async () =>
+      expect(await admin.messageCount(names.offlineQueue)).toBe(offlineBefore + 1),
+    );
   });
 
   it('when the send queues are declared, then they are quorum queues, single-active-consumer, with a delivery limit and a dead-letter queue', async () => {

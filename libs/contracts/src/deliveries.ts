@@ -37,6 +37,22 @@ export const deliveryV1Schema = z.discriminatedUnion('event', [
 export type DeliveryV1 = z.infer<typeof deliveryV1Schema>;
 export type DeliveryEvent = DeliveryV1['event'];
 
+/** Most deliveries one `chat.delivery-batch.v1` carries. */
+export const DELIVERY_BATCH_MAX = 200;
+
+/**
+ * message-service → edges on `chat.delivery`: the answers to one batch of send commands
+ * (`message-sent`, `send-rejected`) as one broker message, routed to every edge that holds one of
+ * their users (the publish names the first user in its routing key and the others in `BCC`). An
+ * edge handles the items of its own users and skips the rest. Items are checked one by one when
+ * handled, like single deliveries, so an edge does not parse what it skips.
+ */
+export const deliveryBatchV1Schema = z.object({
+  type: z.literal('chat.delivery-batch.v1'),
+  deliveries: z.array(z.unknown()).min(1).max(DELIVERY_BATCH_MAX),
+});
+export type DeliveryBatchV1 = z.infer<typeof deliveryBatchV1Schema>;
+
 /** Builds a delivery with its type filled in, checked against the union at compile time. */
 export function delivery<E extends DeliveryEvent>(
   userId: string,

@@ -8,3 +8,4 @@ export * from './booking-events';
 export * from './topology';
 export * from './send-rules';
 export * from './history-api';
+export * from './describe-issue';

@@ -2,6 +2,7 @@ import { PoisonMessageError, type ChatPublisher } from '@chat/broker';
 import {
   checkSendRules,
   delivery,
+  describeIssue,
   sendMessageCommandV1Schema,
   toChatMessage,
   type SendMessageCommandV1,
@@ -17,10 +18,10 @@ import {
 } from '@chat/db';
 import { AppError, isAppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { z } from 'zod';
 import type { EntitlementChecker } from './entitlements';
 import type { CommandOutcome, MessageMetrics } from './metrics';
 import { createSendDeadlines } from './send-deadlines';
+import { createSenderAnswers, type SenderAnswers } from './sender-answers';
 
 export type MessageStorePort = Pick<
   MessageStore,
@@ -60,6 +61,12 @@ interface Candidate {
   redelivered: boolean;
 }
 
+/** One batch on its way: each command's outcome, and what its senders are owed. */
+interface BatchRun {
+  results: Promise<CommandOutcome>[];
+  answers: SenderAnswers;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -79,13 +86,17 @@ export function createSendBatchRunner(
   const eventIncludesText = deps.eventIncludesText ?? true;
   const deadlines = createSendDeadlines(deps.now ?? Date.now);
 
-  /** Publishes the refusal to the sender's edge; resolves once the broker confirmed it. */
-  function refuse(command: SendMessageCommandV1, error: AppError): Promise<CommandOutcome> {
+  /** The refusal to the sender's edge; resolves once the broker confirmed it. */
+  function refuse(
+    answers: SenderAnswers,
+    command: SendMessageCommandV1,
+    error: AppError,
+  ): Promise<CommandOutcome> {
     const { senderId, clientMessageId, conversationId, correlationId } = command;
     log.info({ correlationId, conversationId, code: error.code }, 'send refused');
     metrics.sendRefused(error.code);
-    return deps.publisher
-      .deliver(
+    return answers
+      .add(
         delivery(
           senderId,
           'send-rejected',
@@ -98,6 +109,7 @@ export function createSendBatchRunner(
 
   /** The stored message to its sender and receiver, and its domain event. */
   function announce(
+    answers: SenderAnswers,
     candidate: Candidate,
     { message, created }: StoreMessageResult,
     publishAll: boolean,
@@ -108,13 +120,11 @@ export function createSendBatchRunner(
       !created &&
       (message.body !== candidate.body || message.conversationId !== conversationId)
     ) {
-      return refuse(command, new AppError('CLIENT_MESSAGE_ID_REUSED'));
+      return refuse(answers, command, new AppError('CLIENT_MESSAGE_ID_REUSED'));
     }
     metrics.messageStored(created);
     const chatMessage = toChatMessage(message);
-    const publishes = [
-      deps.publisher.deliver(delivery(senderId, 'message-sent', chatMessage, correlationId)),
-    ];
+    const publishes = [answers.add(delivery(senderId, 'message-sent', chatMessage, correlationId))];
     // A client re-sending a clientMessageId only needs its confirmation; a redelivered command,
     // or one whose first store attempt may have committed unseen, may have died before its
     // deliveries were confirmed, so it publishes everything again (receivers dedupe by id).
@@ -147,11 +157,11 @@ export function createSendBatchRunner(
    */
   async function attempt(
     waiting: Candidate[],
-    results: Promise<CommandOutcome>[],
+    run: BatchRun,
     storeRetried: boolean,
   ): Promise<void> {
-    const live = await settleLate(waiting, results);
-    const unknownPairs = await storeGated(live, results, storeRetried, []);
+    const live = await settleLate(waiting, run);
+    const unknownPairs = await storeGated(live, run, storeRetried, []);
     if (unknownPairs.length === 0) return;
     const verdicts = await deps.entitlements.checkPairs(
       unknownPairs.map(({ command }) => [command.senderId, command.receiverId] as const),
@@ -160,11 +170,11 @@ export function createSendBatchRunner(
     for (const candidate of unknownPairs) {
       const { senderId, receiverId } = candidate.command;
       const refusal = verdicts.get(pairKey(senderId, receiverId));
-      if (refusal) results[candidate.index] = refuse(candidate.command, refusal);
+      if (refusal) run.results[candidate.index] = refuse(run.answers, candidate.command, refusal);
       else vouched.push(candidate);
     }
     const pairs = vouched.map(({ command }) => [command.senderId, command.receiverId] as const);
-    await storeGated(vouched, results, storeRetried, pairs);
+    await storeGated(vouched, run, storeRetried, pairs);
   }
 
   /**
@@ -174,10 +184,7 @@ export function createSendBatchRunner(
    * again, everything, since its deliveries may never have been confirmed. Returns the
    * candidates that may still be stored, in batch order.
    */
-  async function settleLate(
-    waiting: Candidate[],
-    results: Promise<CommandOutcome>[],
-  ): Promise<Candidate[]> {
+  async function settleLate(waiting: Candidate[], run: BatchRun): Promise<Candidate[]> {
     const live: Candidate[] = [];
     const suspects: Candidate[] = [];
     const suspectKeys = new Set<string>();
@@ -202,9 +209,14 @@ export function createSendBatchRunner(
       const { command } = candidate;
       const message = byKey.get(clientKey(command));
       if (message) {
-        results[candidate.index] = announce(candidate, { message, created: false }, true);
+        run.results[candidate.index] = announce(
+          run.answers,
+          candidate,
+          { message, created: false },
+          true,
+        );
       } else if (deadlines.isLate(command)) {
-        results[candidate.index] = refuse(command, deadlines.refuse(command));
+        run.results[candidate.index] = refuse(run.answers, command, deadlines.refuse(command));
       } else {
         // Behind a late command that turned out to be stored: nothing to refuse it for.
         live.push(candidate);
@@ -221,7 +233,7 @@ export function createSendBatchRunner(
    */
   async function storeGated(
     candidates: Candidate[],
-    results: Promise<CommandOutcome>[],
+    run: BatchRun,
     storeRetried: boolean,
     vouched: (readonly [string, string])[],
   ): Promise<Candidate[]> {
@@ -247,20 +259,25 @@ export function createSendBatchRunner(
           outcomes.push([candidate, result!]);
         } catch (failure) {
           if (isRetryable(failure)) throw failure;
-          results[candidate.index] = Promise.reject(failure);
+          run.results[candidate.index] = Promise.reject(failure);
         }
       }
     }
     const unknownPairs: Candidate[] = [];
     for (const [candidate, outcome] of outcomes) {
       if (!('refused' in outcome)) {
-        results[candidate.index] = announce(
+        run.results[candidate.index] = announce(
+          run.answers,
           candidate,
           outcome,
           candidate.redelivered || storeRetried,
         );
       } else if (outcome.refused.pairKnown || vouched.length > 0) {
-        results[candidate.index] = refuse(candidate.command, new AppError('BOOKING_REQUIRED'));
+        run.results[candidate.index] = refuse(
+          run.answers,
+          candidate.command,
+          new AppError('BOOKING_REQUIRED'),
+        );
       } else {
         unknownPairs.push(candidate);
       }
@@ -271,13 +288,16 @@ export function createSendBatchRunner(
 
   async function runBatch(batch: QueuedCommand[]): Promise<Promise<CommandOutcome>[]> {
     metrics.sendBatch(batch.length);
-    const results: Promise<CommandOutcome>[] = new Array<Promise<CommandOutcome>>(batch.length);
+    const run: BatchRun = {
+      results: new Array<Promise<CommandOutcome>>(batch.length),
+      answers: createSenderAnswers(deps.publisher),
+    };
     let waiting: Candidate[] = [];
     batch.forEach(({ body: received, redelivered }, index) => {
       const parsed = sendMessageCommandV1Schema.safeParse(received);
       if (!parsed.success) {
-        results[index] = Promise.reject(
-          new PoisonMessageError(`invalid chat.send-message.v1: ${describe(parsed.error)}`),
+        run.results[index] = Promise.reject(
+          new PoisonMessageError(`invalid chat.send-message.v1: ${describeIssue(parsed.error)}`),
         );
         return;
       }
@@ -287,17 +307,19 @@ export function createSendBatchRunner(
         waiting.push({ index, command, body, redelivered });
       } catch (error) {
         if (!isAppError(error)) throw error;
-        results[index] = refuse(command, error);
+        run.results[index] = refuse(run.answers, command, error);
       }
     });
 
     for (let failures = 0; waiting.length > 0; failures++) {
       try {
-        await attempt(waiting, results, failures > 0);
+        await attempt(waiting, run, failures > 0);
         waiting = [];
       } catch (error) {
+        // What this attempt settled goes out now, not after the database is back.
+        run.answers.flush();
         if (!isRetryable(error)) {
-          for (const { index } of waiting) results[index] = Promise.reject(error);
+          for (const { index } of waiting) run.results[index] = Promise.reject(error);
           break;
         }
         const delay = retryDelaysMs[Math.min(failures, retryDelaysMs.length - 1)] ?? 1000;
@@ -309,17 +331,13 @@ export function createSendBatchRunner(
         await sleep(delay);
       }
     }
+    run.answers.flush();
     // Settled later by the consumer; mark them handled now so none counts as unhandled meanwhile.
-    for (const result of results) result.catch(() => undefined);
-    return results;
+    for (const result of run.results) result.catch(() => undefined);
+    return run.results;
   }
 
   return runBatch;
-}
-
-export function describe(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown';
 }
 
 const clientKey = (message: { senderId: string; clientMessageId: string }) =>

@@ -1,14 +1,9 @@
 import { PoisonMessageError, type MessageHandler } from '@chat/broker';
-import { sendMessageBatchV1Schema } from '@chat/contracts';
+import { describeIssue, sendMessageBatchV1Schema } from '@chat/contracts';
 import { createMetricsRegistry } from '@chat/observability';
 import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
 import { createMicroBatcher } from './micro-batcher';
-import {
-  createSendBatchRunner,
-  describe,
-  type QueuedCommand,
-  type SendBatchDeps,
-} from './send-batch';
+import { createSendBatchRunner, type QueuedCommand, type SendBatchDeps } from './send-batch';
 
 export type { MessageStorePort } from './send-batch';
 
@@ -63,7 +58,7 @@ export function createSendMessageHandler(deps: SendMessageHandlerDeps): MessageH
     if (!isBatchEnvelope(body)) return handleCommand({ body, redelivered });
     const batch = sendMessageBatchV1Schema.safeParse(body);
     if (!batch.success)
-      throw new PoisonMessageError(`invalid ${BATCH_TYPE}: ${describe(batch.error)}`);
+      throw new PoisonMessageError(`invalid ${BATCH_TYPE}: ${describeIssue(batch.error)}`);
     // The message is acked when every command in it is done; any failure gives it back whole
     // (the commands already stored are found stored on the next attempt), and commands that
     // can never be handled park it, so it can be inspected and replayed.

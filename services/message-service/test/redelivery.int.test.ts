@@ -26,6 +26,9 @@ function createFlakyPublisher(failures: number) {
       }
       delivered.push(delivery);
     },
+    async deliverAll(deliveries) {
+      await Promise.all(deliveries.map((delivery) => publisher.deliver(delivery)));
+    },
     async emitEvent(event) {
       events.push(event.type);
     },

@@ -72,15 +72,21 @@ function createStore(failures: (Error | { body: string; error: Error })[] = []) 
 
 function recordingPublisher() {
   const deliveries: DeliveryV1[] = [];
+  /** The events of each deliverAll call, in call order. */
+  const batches: string[][] = [];
   const publisher: ChatPublisher = {
     deliver: async (delivery) => {
       deliveries.push(delivery);
+    },
+    deliverAll: async (batch) => {
+      batches.push(batch.map((d) => `${d.event}:${d.userId}`));
+      deliveries.push(...batch);
     },
     emitEvent: async () => undefined,
   };
   const rejected = () =>
     deliveries.flatMap((d) => (d.event === 'send-rejected' ? [d.payload.code] : []));
-  return { publisher, deliveries, rejected };
+  return { publisher, deliveries, rejected, batches };
 }
 
 const handlerWith = (store: MessageStorePort, publisher = recordingPublisher().publisher) =>
@@ -101,6 +107,22 @@ describe('send command handling', () => {
     await Promise.all(['one', 'two', 'three'].map((body) => handle(received(command(body)))));
     expect(calls).toEqual([['one', 'two', 'three']]);
     expect(stored).toEqual(['one', 'two', 'three']);
+  });
+
+  it('when commands of several senders are stored in one batch, then their answers go out together, refusals included, and each receiver gets its own new-message', async () => {
+    const { store } = createStore();
+    const { publisher, deliveries, batches } = recordingPublisher();
+    const handle = handlerWith(store, publisher);
+    await Promise.all([
+      handle(received(command('one'))),
+      handle(received(command('two', { senderId: 'c', receiverId: 'd', conversationId: 'c_d' }))),
+      handle(received(command('x'.repeat(101)))),
+    ]);
+    expect(batches).toEqual([['send-rejected:a', 'message-sent:a', 'message-sent:c']]);
+    expect(deliveries.filter((d) => d.event === 'new-message').map((d) => d.userId)).toEqual([
+      'b',
+      'd',
+    ]);
   });
 
   it('when the database is unavailable for a while, then the batch waits and is stored in order once it is back, nothing refused', async () => {

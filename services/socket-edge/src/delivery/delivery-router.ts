@@ -1,5 +1,10 @@
 import { PoisonMessageError, type MessageHandler } from '@chat/broker';
-import { deliveryV1Schema, type DeliveryV1 } from '@chat/contracts';
+import {
+  deliveryBatchV1Schema,
+  deliveryV1Schema,
+  describeIssue,
+  type DeliveryV1,
+} from '@chat/contracts';
 import type { Logger } from '@chat/observability';
 import type { Server } from 'socket.io';
 import type { DeliveryTarget, EdgeMetrics } from '../metrics';
@@ -18,13 +23,35 @@ export interface DeliveryRouterDeps {
 
 export function parseDelivery(body: unknown): DeliveryV1 {
   const parsed = deliveryV1Schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PoisonMessageError(
-      `invalid chat.delivery.v1: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown'}`,
-    );
-  }
+  if (!parsed.success)
+    throw new PoisonMessageError(`invalid chat.delivery.v1: ${describeIssue(parsed.error)}`);
   return parsed.data;
+}
+
+/**
+ * The deliveries a `chat.delivery-batch.v1` carries for the users `isWanted` picks (unchecked
+ * until then: an edge parses only what it handles), or the one delivery of a plain message.
+ */
+export function parseDeliveries(
+  body: unknown,
+  isWanted: (userId: unknown) => boolean,
+): { deliveries: DeliveryV1[]; invalid: string[] } {
+  if ((body as { type?: unknown } | null)?.type !== 'chat.delivery-batch.v1') {
+    return { deliveries: [parseDelivery(body)], invalid: [] };
+  }
+  const batch = deliveryBatchV1Schema.safeParse(body);
+  if (!batch.success) {
+    throw new PoisonMessageError(`invalid chat.delivery-batch.v1: ${describeIssue(batch.error)}`);
+  }
+  const deliveries: DeliveryV1[] = [];
+  const invalid: string[] = [];
+  batch.data.deliveries.forEach((item, index) => {
+    if (!isWanted((item as { userId?: unknown } | null)?.userId)) return;
+    const parsed = deliveryV1Schema.safeParse(item);
+    if (parsed.success) deliveries.push(parsed.data);
+    else invalid.push(`item ${index}: ${describeIssue(parsed.error)}`);
+  });
+  return { deliveries, invalid };
 }
 
 /**
@@ -97,5 +124,20 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
     log.debug({ event: delivery.event, correlationId: delivery.correlationId }, 'delivered');
   }
 
-  return { handle: (received) => route(parseDelivery(received.json())), route };
+  const hasLocalSocket = (userId: unknown) =>
+    typeof userId === 'string' && (io.sockets.adapter.rooms.get(userRoom(userId))?.size ?? 0) > 0;
+
+  return {
+    async handle(received) {
+      const { deliveries, invalid } = parseDeliveries(received.json(), hasLocalSocket);
+      await Promise.all(deliveries.map(route));
+      // The valid items were handled; the rest of a batch cannot be parked apart from them.
+      if (invalid.length > 0) {
+        throw new PoisonMessageError(
+          `invalid items of chat.delivery-batch.v1: ${invalid.join('; ')}`,
+        );
+      }
+    },
+    route,
+  };
 }

@@ -4,7 +4,7 @@ import type { Logger } from '@chat/observability';
 import type { EdgeMetrics } from '../metrics';
 import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
-import { parseDelivery } from './delivery-router';
+import { parseDeliveries } from './delivery-router';
 
 const HOPS_HEADER = 'x-offline-hops';
 
@@ -26,8 +26,10 @@ export function createOfflineConsumer(deps: {
 }): MessageHandler {
   const log = deps.logger.child({ module: 'edge:offline' });
   return async (received) => {
-    const delivery = parseDelivery(received.json());
-    if (delivery.event !== 'new-message') return;
+    // A batch here holds answers for senders with no socket anywhere: nothing to keep.
+    const { deliveries } = parseDeliveries(received.json(), () => false);
+    const delivery = deliveries[0];
+    if (delivery?.event !== 'new-message') return;
     const hops = Number(received.headers[HOPS_HEADER] ?? 0);
     if (hops < 1 && (await deps.presence.isOnline(delivery.userId))) {
       await deps.broker.publish(
