@@ -6,6 +6,7 @@ import { toReceivedMessage } from './received-message';
 import {
   sleep,
   type ConnectionState,
+  type CancelOptions,
   type ConsumeOptions,
   type Consumer,
   type MessageHandler,
@@ -22,6 +23,8 @@ interface ConsumerSpec {
   consumerTag?: string;
   cancelled: boolean;
   inFlight: number;
+  /** Called once nothing is in hand. */
+  idleWaiters: (() => void)[];
   attempts: Map<string, number>;
   /** The connection a restart is already scheduled on. */
   restartingOn?: ChannelModel;
@@ -36,6 +39,18 @@ function attemptsKey(raw: ConsumeMessage): string {
   if (messageId) return messageId;
   const hash = createHash('sha1').update(raw.fields.routingKey).update('\0').update(raw.content);
   return `sha1:${hash.digest('hex')}`;
+}
+
+/** Default of CancelOptions.deadlineMs. */
+const CANCEL_DEADLINE_MS = 30_000;
+
+/** Resolves true once nothing of `spec` is in hand, or false after `ms`. */
+function whenIdle(spec: ConsumerSpec, ms: number): Promise<boolean> {
+  if (spec.inFlight === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    spec.idleWaiters.push(() => resolve(true));
+    if (Number.isFinite(ms)) setTimeout(() => resolve(false), Math.max(0, ms)).unref();
+  });
 }
 
 /** AMQP channel-level errors: they close one channel, never the connection. */
@@ -120,6 +135,9 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
     spec.inFlight++;
     const key = attemptsKey(raw);
     try {
+      if (spec.options.requireMessageId && !raw.properties.messageId) {
+        return await park(spec, acks, raw, 'no messageId: its failures could not be counted');
+      }
       await spec.handler(toReceivedMessage(raw));
       spec.attempts.delete(key);
       acks.ack(raw);
@@ -141,7 +159,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
         acks.nack(raw, true);
       }
     } finally {
-      spec.inFlight--;
+      if (--spec.inFlight === 0) for (const resolve of spec.idleWaiters.splice(0)) resolve();
     }
   }
 
@@ -183,6 +201,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
         options,
         cancelled: false,
         inFlight: 0,
+        idleWaiters: [],
         attempts: new Map(),
       };
       specs.add(spec);
@@ -197,13 +216,18 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
         }
       }
       return {
-        async cancel() {
+        async cancel({ deadlineMs = CANCEL_DEADLINE_MS }: CancelOptions = {}) {
           spec.cancelled = true;
           specs.delete(spec);
           const channel = spec.channel;
           if (channel && spec.consumerTag)
             await channel.cancel(spec.consumerTag).catch(() => undefined);
-          while (spec.inFlight > 0) await sleep(20);
+          if (!(await whenIdle(spec, deadlineMs))) {
+            log.warn(
+              { queue, inFlight: spec.inFlight, deadlineMs },
+              'messages still in hand at the cancel deadline; closing the channel, the broker hands them out again',
+            );
+          }
           spec.acks?.flush();
           spec.channel = undefined;
           if (channel) await channel.close().catch(() => undefined);
@@ -234,7 +258,7 @@ export function createConsumers(state: ConnectionState, publish: Publish): Consu
           await spec.channel.cancel(spec.consumerTag).catch(() => undefined);
         }
       }
-      while ([...specs].some((s) => s.inFlight > 0) && Date.now() < deadline) await sleep(20);
+      await Promise.all([...specs].map((spec) => whenIdle(spec, deadline - Date.now())));
       // Acks go out now, and closing each channel (ordered after its acks) makes sure the broker
       // had them before the connection goes.
       await Promise.all(

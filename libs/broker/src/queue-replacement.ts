@@ -111,11 +111,11 @@ export async function consumeReplacingOld(
   })();
 
   return {
-    async cancel() {
+    async cancel(options) {
       cancelled = true;
-      await current?.cancel();
+      await current?.cancel(options);
       await running;
-      await current?.cancel();
+      await current?.cancel(options);
     },
   };
 }

@@ -52,11 +52,26 @@ export interface ConsumeOptions {
   /** Failures of one message before it counts as poison; default 10. */
   maxAttempts?: number;
   exclusive?: boolean;
+  /**
+   * Park a message that has no messageId at once, unhandled: its failures could not be counted
+   * apart from another message's. For our own commands, which always carry one; default false
+   * (other services' events may come without, and are counted by a hash of their content).
+   */
+  requireMessageId?: boolean;
+}
+
+export interface CancelOptions {
+  /**
+   * How long to wait for the messages in hand, in ms; default 30,000. Past it the channel is
+   * closed anyway and the broker hands them out again. `Infinity` when the caller's guarantee
+   * depends on their finishing first (a send partition's lock must outlive its batch in hand).
+   */
+  deadlineMs?: number;
 }
 
 export interface Consumer {
-  /** Stops receiving and waits for the messages in hand to finish. */
-  cancel(): Promise<void>;
+  /** Stops receiving and waits, up to a deadline, for the messages in hand to finish. */
+  cancel(options?: CancelOptions): Promise<void>;
 }
 
 /** What the publisher and the consumers need to know of the connection they share. */

@@ -15,9 +15,17 @@ describe('broker consumer failures', () => {
   const ns = testNamespace('consfail');
   const names = topologyNames(ns);
   const exchange = `${ns}.ex`;
-  const queues = ['transient', 'poison', 'badjson', 'exhausted', 'nodlt', 'unbound', 'noid'].map(
-    (kind) => `${ns}.${kind}`,
-  );
+  const queues = [
+    'transient',
+    'poison',
+    'badjson',
+    'exhausted',
+    'nodlt',
+    'unbound',
+    'noid',
+    'idrequired',
+    'stuck',
+  ].map((kind) => `${ns}.${kind}`);
   const [
     transientQueue,
     poisonQueue,
@@ -26,7 +34,9 @@ describe('broker consumer failures', () => {
     queueDlxQueue,
     unboundQueue,
     noIdQueue,
-  ] = queues as [string, string, string, string, string, string, string];
+    idRequiredQueue,
+    stuckQueue,
+  ] = queues as [string, string, string, string, string, string, string, string, string];
   let broker: Broker;
   let admin: Admin;
   const consumers: Consumer[] = [];
@@ -236,5 +246,47 @@ describe('broker consumer failures', () => {
     await eventually(async () => expect(await admin.messageCount(unboundQueue)).toBe(1));
     const kept = await admin.get(unboundQueue);
     expect(kept && kept.properties.messageId).toBe('unbound-1');
+  });
+
+  it('when a consumer requires message ids, then a message without one is parked unhandled with the reason, and one with an id is handled', async () => {
+    const handled: unknown[] = [];
+    await consume(
+      idRequiredQueue,
+      async (message) => {
+        handled.push(message.json());
+      },
+      { deadLetter: deadLetterTarget(names, idRequiredQueue), requireMessageId: true },
+    );
+
+    await admin.withChannel(async (channel) => {
+      channel.publish(exchange, idRequiredQueue, Buffer.from('{"n":"no id"}'));
+    });
+    await broker.publish(exchange, idRequiredQueue, { n: 'with id' }, { messageId: 'req-1' });
+
+    await eventually(() => expect(handled).toEqual([{ n: 'with id' }]));
+    const dlq = names.deadLetterQueue(idRequiredQueue);
+    await eventually(async () => expect(await admin.messageCount(dlq)).toBe(1));
+    const parked = await admin.get(dlq);
+    if (parked === false) throw new Error('nothing parked');
+    expect(parked.content.toString()).toBe('{"n":"no id"}');
+    expect(parked.properties.headers?.['x-poison-reason']).toMatch(/no messageId/);
+  });
+
+  it('when a cancel reaches its deadline with a message still in hand, then it resolves and the broker hands the message to the next consumer', async () => {
+    const stuck = await broker.consume(stuckQueue, () => new Promise<void>(() => undefined), {
+      prefetch: 1,
+    });
+    await broker.publish(exchange, stuckQueue, { n: 'stuck' }, { messageId: 'stuck-1' });
+    await eventually(async () => expect(await admin.messageCount(stuckQueue)).toBe(0));
+
+    const started = Date.now();
+    await stuck.cancel({ deadlineMs: 300 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const next: { body: unknown; redelivered: boolean }[] = [];
+    await consume(stuckQueue, async (message) => {
+      next.push({ body: message.json(), redelivered: message.redelivered });
+    });
+    await eventually(() => expect(next).toEqual([{ body: { n: 'stuck' }, redelivered: true }]));
   });
 });

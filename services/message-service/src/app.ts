@@ -121,6 +121,8 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
             broker.consume(name, handleSend, {
               prefetch: config.commandPrefetch,
               deadLetter: deadLetterTarget(names, queue),
+              // Edges give every command an id; retries are counted by it.
+              requireMessageId: true,
             }),
           logger,
         });

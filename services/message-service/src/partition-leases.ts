@@ -114,7 +114,9 @@ export async function startPartitionLeases(
   async function stop(partition: number, change: 'released' | 'lost'): Promise<void> {
     const consumer = consumers.get(partition);
     consumers.delete(partition);
-    await consumer?.cancel();
+    // No deadline: the lock must outlive the batch in hand, or the next owner could store the
+    // partition's later messages before it commits.
+    await consumer?.cancel({ deadlineMs: Infinity });
     options.onChange?.(change, partition);
     if (change === 'released' && session?.alive) await session.unlock(partitionsSpace, partition);
   }
@@ -191,7 +193,7 @@ export async function startPartitionLeases(
         // statement (a session runs one statement at a time).
         const held = [...consumers.entries()];
         consumers.clear();
-        await Promise.all(held.map(([, consumer]) => consumer.cancel()));
+        await Promise.all(held.map(([, consumer]) => consumer.cancel({ deadlineMs: Infinity })));
         for (const [partition] of held) options.onChange?.('released', partition);
         if (session?.alive) {
           // Let go and say so, so the others take over now rather than at their next round.
