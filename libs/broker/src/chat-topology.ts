@@ -22,6 +22,30 @@ export const SEND_QUEUE_ARGUMENTS = {
  */
 export const OFFLINE_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
 
+export interface ExchangeDeclaration {
+  name: string;
+  type: 'direct' | 'fanout' | 'topic';
+  options: { durable: boolean; alternateExchange?: string };
+}
+
+/**
+ * Our exchanges as chatTopology declares them, in that order (the alternate exchange before
+ * the one that names it); the AsyncAPI document describes them from here too.
+ */
+export function chatExchanges(names: TopologyNames) {
+  return {
+    deadLetter: { name: names.deadLetterExchange, type: 'direct', options: { durable: true } },
+    commands: { name: names.commandsExchange, type: 'direct', options: { durable: true } },
+    unrouted: { name: names.unroutedExchange, type: 'fanout', options: { durable: true } },
+    delivery: {
+      name: names.deliveryExchange,
+      type: 'direct',
+      options: { durable: true, alternateExchange: names.unroutedExchange },
+    },
+    events: { name: names.eventsExchange, type: 'topic', options: { durable: true } },
+  } satisfies Record<string, ExchangeDeclaration>;
+}
+
 /**
  * The shared part of the design's topology. Edges and message-service both declare it (it is
  * idempotent), so whichever starts first finds the queues its publishes need.
@@ -38,14 +62,9 @@ export const OFFLINE_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
  */
 export function chatTopology(names: TopologyNames, partitions: number): TopologySetup {
   return async (channel, context) => {
-    await channel.assertExchange(names.deadLetterExchange, 'direct', { durable: true });
-    await channel.assertExchange(names.commandsExchange, 'direct', { durable: true });
-    await channel.assertExchange(names.unroutedExchange, 'fanout', { durable: true });
-    await channel.assertExchange(names.deliveryExchange, 'direct', {
-      durable: true,
-      alternateExchange: names.unroutedExchange,
-    });
-    await channel.assertExchange(names.eventsExchange, 'topic', { durable: true });
+    for (const exchange of Object.values(chatExchanges(names))) {
+      await channel.assertExchange(exchange.name, exchange.type, exchange.options);
+    }
 
     const declareUnlessOld = async (queue: string, args: Record<string, unknown>) => {
       const own = await context.openChannel();

@@ -12,6 +12,7 @@ export { bindQueueBatch } from './bind-queue-batch';
 export { createChatPublisher, type ChatPublisher } from './chat-publisher';
 export {
   assertQueueWithDeadLetter,
+  chatExchanges,
   chatTopology,
   deadLetterTarget,
   OFFLINE_QUEUE_ARGUMENTS,
@@ -32,3 +33,4 @@ export {
   replayDeadLetters,
   type ParkedMessage,
 } from './dead-letters';
+export { buildAsyncApiDocument, type AsyncApiDocument } from './asyncapi-document';

@@ -35,6 +35,12 @@ export const SEND_BATCH_MAX = 500;
  */
 export const sendMessageBatchV1Schema = z.object({
   type: z.literal('chat.send-message-batch.v1'),
-  commands: z.array(z.unknown()).min(1).max(SEND_BATCH_MAX),
+  commands: z
+    .array(z.unknown())
+    .min(1)
+    .max(SEND_BATCH_MAX)
+    .describe(
+      'chat.send-message.v1 commands in acceptance order, each checked on its own on arrival (one malformed item does not make the others unreadable)',
+    ),
 });
 export type SendMessageBatchV1 = z.infer<typeof sendMessageBatchV1Schema>;

@@ -41,4 +41,10 @@ export const conversationClosedV1Schema = z.object({
 });
 export type ConversationClosedV1 = z.infer<typeof conversationClosedV1Schema>;
 
-export type ChatDomainEvent = MessageCreatedV1 | ConversationReadV1 | ConversationClosedV1;
+/** Every event on `chat.events`, told apart by `type` (the AsyncAPI document lists each one). */
+export const chatDomainEventSchema = z.discriminatedUnion('type', [
+  messageCreatedV1Schema,
+  conversationReadV1Schema,
+  conversationClosedV1Schema,
+]);
+export type ChatDomainEvent = z.infer<typeof chatDomainEventSchema>;

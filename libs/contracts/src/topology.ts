@@ -33,6 +33,12 @@ export function topologyNames(namespace: string | undefined): TopologyNames {
   };
 }
 
+/**
+ * TutorGo's topic exchange of booking events (BOOKING_EVENTS_EXCHANGE's default). Never
+ * prefixed by the namespace: TutorGo owns it.
+ */
+export const DEFAULT_BOOKING_EVENTS_EXCHANGE = 'tutorgo.events';
+
 /** Routing keys. */
 export const sendRoutingKey = (partition: number) => `send.${partition}`;
 export const userRoutingKey = (userId: string) => `user.${userId}`;

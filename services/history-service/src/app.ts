@@ -1,6 +1,6 @@
 import express from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@chat/auth';
-import { chatTopology, type Broker } from '@chat/broker';
+import { buildAsyncApiDocument, chatTopology, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createConversationStore, createMessageStore, createOutboxStore, type Db } from '@chat/db';
 import {
@@ -50,7 +50,7 @@ export interface HistoryAppDeps {
 /**
  * The REST API as an Express app, with nothing started: /chat/conversations/:userId,
  * /chat/messages/:conversationId, PATCH /chat/conversations/:conversationId/read,
- * /chat/openapi.json, /chat/docs, /healthz, /readyz (ok or unavailable only) and, for OPS_TOKEN
+ * /chat/openapi.json, /chat/asyncapi.json, /chat/docs, /healthz, /readyz (ok or unavailable only) and, for OPS_TOKEN
  * holders, /metrics. Anything else is a 404 in the
  * error shape. It is a plain request listener, so it can share an http.Server with Socket.IO:
  * create the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO
@@ -108,7 +108,7 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
     createHealthRoutes({ readiness: createHistoryReadiness({ db, redis: deps.redis }), logger }),
   );
   app.use(createMetricsRoutes(registry, config.opsToken));
-  app.use(createDocsRoutes(buildOpenApiDocument()));
+  app.use(createDocsRoutes({ openapi: buildOpenApiDocument(), asyncapi: buildAsyncApiDocument() }));
   app.use(createConversationRoutes({ conversations, markRead, guard }));
   app.use(createMessageRoutes({ conversations, messages, guard }));
   app.use(notFound);

@@ -121,7 +121,7 @@ section { border-top: 1px solid #ccc; margin-top: 2rem; }
 <body>
 <h1>${title} <small>${escapeHtml(document.info.version)}</small></h1>
 <p>${prose(document.info.description)}</p>
-<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>
+<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}). The messages on RabbitMQ: <a href="asyncapi.json">asyncapi.json</a> (AsyncAPI).</p>
 ${operations.join('\n')}
 </body>
 </html>

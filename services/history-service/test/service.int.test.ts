@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import knexFactory from 'knex';
-import { chatTopology, connectBroker } from '@chat/broker';
+import { buildAsyncApiDocument, chatTopology, connectBroker } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { canonicalConversationId, HISTORY_LIMITS, topologyNames } from '@chat/contracts';
 import { createDb } from '@chat/db';
@@ -115,6 +115,17 @@ describe('history-service as a whole', () => {
     expect(await status(`/chat/conversations/${me}?limit=${Number(listLimit.maximum) + 1}`)).toBe(
       400,
     );
+  });
+
+  it('when the AsyncAPI document is fetched beside the OpenAPI one, then it is the document the contracts generate, without a token', async () => {
+    const response = await get<{ asyncapi: string }>('/chat/asyncapi.json');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.body).toEqual(JSON.parse(JSON.stringify(buildAsyncApiDocument())));
+    expect(response.body.asyncapi).toBe('3.0.0');
+    // The docs page links to it, relatively, as it does to openapi.json.
+    expect((await get('/chat/docs')).text).toContain('href="asyncapi.json"');
   });
 
   it('when the docs page is opened, then it lists every endpoint and loads nothing from elsewhere', async () => {

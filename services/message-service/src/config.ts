@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_BOOKING_EVENTS_EXCHANGE } from '@chat/contracts';
 import {
   bookingPolicyEnv,
   envVar,
@@ -27,7 +28,7 @@ export const messageServiceEnv = {
   ),
   bookingEventsExchange: envVar(
     'BOOKING_EVENTS_EXCHANGE',
-    z.string().min(1).default('tutorgo.events'),
+    z.string().min(1).default(DEFAULT_BOOKING_EVENTS_EXCHANGE),
     "TutorGo's topic exchange with booking.* events (not prefixed: TutorGo owns it)",
   ),
   eventIncludesText: envVar(

@@ -1,14 +1,26 @@
 import { Router } from 'express';
+import type { AsyncApiDocument } from '@chat/broker';
 import type { OpenApiDocument } from '../openapi';
 import { renderDocsPage } from '../docs-page';
 
-/** GET /chat/openapi.json and GET /chat/docs (the same document, for people); no token needed. */
-export function createDocsRoutes(document: OpenApiDocument): Router {
+/**
+ * GET /chat/openapi.json, GET /chat/docs (the same document, for people) and GET
+ * /chat/asyncapi.json (our RabbitMQ messages, for the TutorGo services that consume or publish
+ * them); no token needed.
+ */
+export function createDocsRoutes(documents: {
+  openapi: OpenApiDocument;
+  asyncapi: AsyncApiDocument;
+}): Router {
   const router = Router();
-  const page = renderDocsPage(document);
+  const page = renderDocsPage(documents.openapi);
 
   router.get('/chat/openapi.json', (_req, res) => {
-    res.json(document);
+    res.json(documents.openapi);
+  });
+
+  router.get('/chat/asyncapi.json', (_req, res) => {
+    res.json(documents.asyncapi);
   });
 
   router.get('/chat/docs', (req, res) => {
