@@ -9,8 +9,16 @@ async function main(direction: string | undefined): Promise<void> {
     console.error('usage: tsx scripts/migrate.ts latest|rollback');
     process.exit(2);
   }
-  const config = loadConfig({ databaseUrl: sharedEnv.databaseUrl, logLevel: sharedEnv.logLevel });
-  const logger = createLogger({ service: 'migrate', level: config.logLevel });
+  const config = loadConfig({
+    databaseUrl: sharedEnv.databaseUrl,
+    logLevel: sharedEnv.logLevel,
+    nodeEnv: sharedEnv.nodeEnv,
+  });
+  const logger = createLogger({
+    service: 'migrate',
+    level: config.logLevel,
+    nodeEnv: config.nodeEnv,
+  });
   if (direction === 'latest' && (await ensureDatabaseExists(config.databaseUrl))) {
     logger.info('created the database');
   }

@@ -42,7 +42,11 @@ runService('tutorgo-chat-cluster', async (closer) => {
       { env: `OPS_PORT (${child.name})`, port: child.opsPort, host: config.opsHost },
     ]),
   ]);
-  const logger = createLogger({ service: 'cluster', level: config.logLevel });
+  const logger = createLogger({
+    service: 'cluster',
+    level: config.logLevel,
+    nodeEnv: config.nodeEnv,
+  });
   if (usesDevSecret) warnOfDevelopmentSecret(logger, config.chatServiceHost);
 
   await prepareDatabase(config.databaseUrl, logger);

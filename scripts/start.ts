@@ -31,6 +31,7 @@ runService('tutorgo-chat', async (closer) => {
   const [common, edgeConfig, messageConfig, historyConfig] = loadEveryConfig([
     () =>
       loadConfig({
+        nodeEnv: sharedEnv.nodeEnv,
         logLevel: sharedEnv.logLevel,
         chatServicePort: sharedEnv.chatServicePort,
         chatServiceHost: sharedEnv.chatServiceHost,
@@ -50,7 +51,11 @@ runService('tutorgo-chat', async (closer) => {
     },
     { env: 'OPS_PORT', port: common.opsPort, host: common.opsHost },
   ]);
-  const logger = createLogger({ service: 'tutorgo-chat', level: common.logLevel });
+  const logger = createLogger({
+    service: 'tutorgo-chat',
+    level: common.logLevel,
+    nodeEnv: common.nodeEnv,
+  });
   const metrics = createMetricsRegistry('tutorgo-chat');
   if (usesDevSecret) warnOfDevelopmentSecret(logger, common.chatServiceHost);
 

@@ -4,6 +4,7 @@ import { ConfigError, envVar, loadConfig, sharedEnv, type ConfigOf } from '@chat
 
 /** What npm run start:cluster reads itself; each child reads its own service's schema. */
 export const clusterEnv = {
+  nodeEnv: sharedEnv.nodeEnv,
   logLevel: sharedEnv.logLevel,
   shutdownTimeoutMs: sharedEnv.shutdownTimeoutMs,
   databaseUrl: sharedEnv.databaseUrl,

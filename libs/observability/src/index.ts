@@ -1,4 +1,10 @@
-export { createLogger, type Logger, type LoggerConfig } from './logger';
+export {
+  chooseLogFormat,
+  createLogger,
+  type LogFormat,
+  type Logger,
+  type LoggerConfig,
+} from './logger';
 export {
   Counter,
   Gauge,

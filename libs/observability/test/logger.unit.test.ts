@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '@chat/observability';
+import { chooseLogFormat, createLogger } from '@chat/observability';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -68,5 +68,41 @@ describe('logger', () => {
       delivery: { event: 'new-message', payload: { id: 'm3', message: '[redacted]' } },
       messages: [{ id: 'm4', message: '[redacted]' }],
     });
+  });
+
+  it.each([
+    ['development', true, 'pretty'],
+    ['development', false, 'json'],
+    ['production', true, 'json'],
+    ['production', false, 'json'],
+    ['test', true, 'json'],
+    [undefined, true, 'json'],
+  ] as const)(
+    'when NODE_ENV is %s and stdout is a terminal: %s, then the logs are %s',
+    (nodeEnv, stdoutIsTty, format) => {
+      expect(chooseLogFormat({ nodeEnv, stdoutIsTty })).toBe(format);
+    },
+  );
+
+  it('when a development logger writes anywhere but a terminal, then its lines stay JSON', () => {
+    const { lines, stream } = capture();
+    createLogger({ service: 'test', nodeEnv: 'development' }, stream).info('plain');
+    expect(lines[0]).toMatchObject({ service: 'test', msg: 'plain' });
+  });
+
+  it('when the pretty format is chosen, then a line reads as text, without colours, still redacted', () => {
+    let text = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const logger = createLogger({ service: 'test', format: 'pretty' }, stream);
+    logger.child({ module: 'edge:x' }).info({ payload: { message: 'private words' } }, 'hello');
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: test edge:x: hello\n/);
+    expect(text).toContain('"message": "[redacted]"');
+    expect(text).not.toContain('private');
+    expect(text).not.toContain('\u001b['); // no colour codes
   });
 });

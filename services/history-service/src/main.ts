@@ -10,7 +10,11 @@ import { loadHistoryServiceConfig } from './config';
 
 runService('history-service', async (closer) => {
   const config = loadHistoryServiceConfig();
-  const logger = createLogger({ service: 'history-service', level: config.logLevel });
+  const logger = createLogger({
+    service: 'history-service',
+    level: config.logLevel,
+    nodeEnv: config.nodeEnv,
+  });
   const metrics = createMetricsRegistry('history-service');
   const db = await openDb(closer, config, logger);
   const redis = await openRedis(closer, config, logger);

@@ -6,7 +6,11 @@ import { startHealthServer } from './health-server';
 
 runService('message-service', async (closer) => {
   const config = loadMessageServiceConfig();
-  const logger = createLogger({ service: 'message-service', level: config.logLevel });
+  const logger = createLogger({
+    service: 'message-service',
+    level: config.logLevel,
+    nodeEnv: config.nodeEnv,
+  });
   const metrics = createMetricsRegistry('message-service');
   const db = await openDb(closer, config, logger);
   const broker = await openBroker(closer, config, 'message-service', logger);

@@ -7,7 +7,11 @@ import { createEdgeHttpEndpoints, createEdgeReadiness } from './http-endpoints';
 
 runService('socket-edge', async (closer) => {
   const config = loadSocketEdgeConfig();
-  const logger = createLogger({ service: 'socket-edge', level: config.logLevel });
+  const logger = createLogger({
+    service: 'socket-edge',
+    level: config.logLevel,
+    nodeEnv: config.nodeEnv,
+  });
   const metrics = createMetricsRegistry('socket-edge');
   const db = await openDb(closer, config, logger);
   const redis = await openRedis(closer, config, logger);
