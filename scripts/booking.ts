@@ -4,7 +4,8 @@
  *   npm run booking -- confirm|cancel|complete <studentId> <tutorId> [--booking-id <id>]
  *
  * To BOOKING_EVENTS_EXCHANGE (default tutorgo.events) on RABBITMQ_URL, routing key
- * booking.<status>, occurredAt now. The booking id defaults to one derived from the pair, so
+ * booking.<status>, occurredAt now: read through message-service's own config, so it is the
+ * exchange message-service consumes, in any namespace (TutorGo's exchange is never prefixed). The booking id defaults to one derived from the pair, so
  * `cancel` finds the booking `confirm` made.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -21,7 +22,9 @@ const USAGE = `Usage: npm run booking -- <confirm|cancel|complete> <studentId> <
   complete    the session took place (booking.completed)
   --booking-id  default: derived from the pair, so cancel finds the booking confirm made
 
-Publishes to BOOKING_EVENTS_EXCHANGE (default tutorgo.events) on RABBITMQ_URL.`;
+Publishes to BOOKING_EVENTS_EXCHANGE (default tutorgo.events) on RABBITMQ_URL, the exchange
+message-service reads. CHAT_NAMESPACE does not prefix it (TutorGo owns it): give a namespace
+its own BOOKING_EVENTS_EXCHANGE, here and for its services, to keep its bookings apart.`;
 
 const ACTIONS: Record<string, BookingStatus> = {
   confirm: 'confirmed',
