@@ -1,5 +1,6 @@
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@chat/redis';
 
 /**
  * Everything the bench created, undone last first, each step once and bounded in time, so
@@ -58,17 +59,10 @@ export async function dropDatabase(serverUrl: string, database: string): Promise
 export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<number> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
-  let deleted = 0;
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    return await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }

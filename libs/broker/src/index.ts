@@ -34,3 +34,9 @@ export {
   type ParkedMessage,
 } from './dead-letters';
 export { buildAsyncApiDocument, type AsyncApiDocument } from './asyncapi-document';
+export {
+  deleteNamespaceObjects,
+  findNamespaceObjects,
+  type NamespaceObjects,
+  type QueueState,
+} from './namespace-objects';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NAMESPACE_PATTERN } from '@chat/contracts';
 import { ConfigError, envVar } from './define-config';
 import { DEV_JWT_SECRET } from './dev-defaults';
 import {
@@ -27,7 +28,7 @@ export const sharedEnv = {
     'CHAT_NAMESPACE',
     z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, _ or -')
+      .regex(NAMESPACE_PATTERN, 'must be 1-32 lowercase letters, digits, _ or -')
       .optional(),
     'Prefix of our exchanges, queues and Redis keys (e.g. "staging" gives staging.chat.commands); unset means no prefix',
   ),

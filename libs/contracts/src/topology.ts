@@ -16,6 +16,9 @@ export interface TopologyNames {
   redisKeyPrefix: string;
 }
 
+/** What a namespace may be (CHAT_NAMESPACE): it goes into queue names and Redis keys. */
+export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
 export function topologyNames(namespace: string | undefined): TopologyNames {
   const name = (base: string) => (namespace ? `${namespace}.${base}` : base);
   return {
@@ -31,6 +34,17 @@ export function topologyNames(namespace: string | undefined): TopologyNames {
     bookingQueue: name('chat.bookings'),
     redisKeyPrefix: namespace ? `${namespace}:chat:` : 'chat:',
   };
+}
+
+/**
+ * The namespace a Redis key of ours belongs to: '' for the unprefixed one (`chat:…`), undefined
+ * for a key that is not ours. `chat:chat:…` is namespace "chat"'s, not the unprefixed one's.
+ */
+export function redisKeyNamespace(key: string): string | undefined {
+  const separator = key.indexOf(':chat:');
+  const candidate = separator > 0 ? key.slice(0, separator) : undefined;
+  if (candidate !== undefined && NAMESPACE_PATTERN.test(candidate)) return candidate;
+  return key.startsWith('chat:') ? '' : undefined;
 }
 
 /**

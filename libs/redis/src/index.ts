@@ -6,3 +6,4 @@ export {
   type RateLimit,
   type RateLimitOptions,
 } from './rate-limit';
+export { deleteKeysWithPrefix, scanKeysWithPrefix } from './keys-with-prefix';

@@ -1,5 +1,6 @@
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@chat/redis';
 import { stopContainers } from './containers';
 import { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
 import { dropDatabasesWithPrefix, scratchDatabasePrefix } from './scratch-database';
@@ -28,12 +29,7 @@ export default async function globalTeardown(): Promise<void> {
   });
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

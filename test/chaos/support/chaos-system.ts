@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { topologyNames } from '@chat/contracts';
 import { createDb, type Db } from '@chat/db';
 import { createLogger } from '@chat/observability';
-import { createRedis, type RedisClient } from '@chat/redis';
+import { createRedis, deleteKeysWithPrefix, type RedisClient } from '@chat/redis';
 import {
   createScratchDatabase,
   createTcpProxy,
@@ -335,12 +335,7 @@ async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> 
   const client = createRedis({ url: redisUrl, keyPrefix: '', maxRetriesPerRequest: 1 }, testLogger);
   try {
     await client.ping();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(client.redis, prefix);
   } finally {
     await client.close();
   }
