@@ -3,7 +3,9 @@
 // port, CHAT_SERVICE_PORT (3006) — the spec's single base URL. Defaults point at the local
 // PostgreSQL, Redis and RabbitMQ. One metrics registry collects all three services' metrics;
 // the internal ops server (OPS_HOST:OPS_PORT, 127.0.0.1:3007) serves it at /metrics, with each
-// service's readiness in detail at /readyz. SIGTERM / SIGINT stop it cleanly.
+// service's readiness in detail at /readyz. SIGTERM / SIGINT stop it cleanly. package.json runs
+// it as `exec node …`: npm's shell (dash on Debian) would otherwise stand between npm and node,
+// die of the signal npm passes on, and npm would exit 143 while the services still drain.
 import { createServer } from 'node:http';
 import { ConfigError, loadConfig, opsEnv, sharedEnv } from '@chat/config';
 import { ensureDatabaseExists, migrateLatest } from '@chat/db';

@@ -172,24 +172,48 @@ describe('npm start', () => {
     expect(started.output()).toMatch(/"msg":"stopped"/);
   }, 60_000);
 
-  it('when npm start\'s process group gets SIGTERM, then npm goes, the orphan check signals again, and the service still drains to "stopped"', async () => {
+  it.each([
+    ['Ctrl-C (SIGINT to its process group)', 'SIGINT', true],
+    ['SIGTERM to npm alone', 'SIGTERM', false],
+  ] as const)(
+    'when npm start gets %s, then npm returns only after the services stopped, with exit code 0',
+    async (_how, signal, toGroup) => {
+      const port = await freePort();
+      const started = startProcess(
+        { CHAT_SERVICE_PORT: String(port), MESSAGE_SERVICE_HEALTH_PORT: String(await freePort()) },
+        { viaNpm: true },
+      );
+      await started.waitFor(/TutorGo chat is up/, 45_000);
+      const held = await holdRequestOpen(port);
+
+      process.kill(toGroup ? -started.child.pid! : started.child.pid!, signal);
+      await started.waitFor(/"msg":"shutting down"/);
+      // npm passes the signal on (node is its child, no shell between) and waits for it.
+      if (toGroup) await started.waitFor(/"msg":"already stopping/);
+      // The drain waits for the held request, so the services are still stopping: npm too.
+      expect([started.child.exitCode, started.child.signalCode]).toEqual([null, null]);
+      held.destroy();
+
+      expect(await started.exited).toBe(0);
+      // "stopped" is the last line before process.exit(0): written before npm returned.
+      expect(started.output()).toMatch(/"msg":"stopped"/);
+      expect(started.output()).not.toMatch(/shutdown timed out|shutdown failed|npm error/);
+    },
+    90_000,
+  );
+
+  it('when npm itself is killed outright, then the orphan check stops the services cleanly', async () => {
     const port = await freePort();
     const started = startProcess(
       { CHAT_SERVICE_PORT: String(port), MESSAGE_SERVICE_HEALTH_PORT: String(await freePort()) },
       { viaNpm: true },
     );
     await started.waitFor(/TutorGo chat is up/, 45_000);
-    const held = await holdRequestOpen(port);
 
-    process.kill(-started.child.pid!, 'SIGTERM');
-    await started.waitFor(/"msg":"shutting down"/);
-    await started.exited; // npm itself, gone at once
+    process.kill(started.child.pid!, 'SIGKILL');
+    await started.exited;
     await started.waitFor(/"msg":"parent process is gone; stopping"/);
-    await started.waitFor(/"msg":"already stopping/);
-    held.destroy();
-
     await started.outputEnded;
-    // "stopped" is the last line before process.exit(0); npm's exit code is not the service's.
     expect(started.output()).toMatch(/"msg":"stopped"/);
     expect(started.output()).not.toMatch(/shutdown timed out|shutdown failed/);
   }, 90_000);

@@ -1,10 +1,11 @@
 import type { Logger } from '@chat/observability';
 
 /**
- * npm does not pass SIGTERM on to the script it runs: `kill <npm pid>` ends npm and leaves this
- * process behind. When our parent goes away, shut down as if the signal had reached us. Often
- * it already has (a signal to the whole process group ends npm too): then this is a repeated
- * SIGTERM, which installShutdown logs and ignores while the drain goes on.
+ * When our parent goes away, shut down as if SIGTERM had reached us. Under `npm start` the
+ * parent is npm itself (the script line `exec`s node, so no shell stands between): npm passes
+ * SIGTERM and SIGINT on and waits for us, but an npm killed outright (SIGKILL, a crashed
+ * terminal) would leave this process behind. If a signal already reached us, this is a
+ * repeated SIGTERM, which installShutdown logs and ignores while the drain goes on.
  */
 export function stopWhenOrphaned(logger: Logger): void {
   const parent = process.ppid;
