@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { buildAsyncApiDocument } from '@chat/broker';
-import { chatDomainEventSchema, deliveryV1Schema } from '@chat/contracts';
+import { chatDomainEventSchema, deliveryBatchV1Schema, deliveryV1Schema } from '@chat/contracts';
 
 const committedPath = join(__dirname, '..', 'docs', 'asyncapi.json');
 
@@ -55,6 +55,12 @@ describe('the AsyncAPI document (docs/asyncapi.json)', () => {
         channels: ['deliveries', 'edgeQueue', 'offlineQueue'],
       });
     }
+  });
+
+  it('when message-service batches its answers, then chat.delivery-batch.v1 travels where single deliveries do', () => {
+    const type = deliveryBatchV1Schema.shape.type.value;
+    expect(generated.components.messages[type]?.bindings.amqp.messageType).toBe(type);
+    expect(channelsCarrying(generated, type)).toEqual(['deliveries', 'edgeQueue', 'offlineQueue']);
   });
 
   it('when a domain event is in the contracts’ union, then it has a channel on chat.events routed by its type, and an operation publishing it', () => {

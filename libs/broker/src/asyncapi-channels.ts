@@ -201,7 +201,7 @@ export function buildChannels(messages: ChannelMessages): JsonObject {
     offlineQueue: {
       address: names.offlineQueue,
       title: `${names.offlineQueue} queue`,
-      description: `Deliveries that found no edge queue, through ${exchanges.unrouted.name} (fanout). Quorum, no delivery limit: its consumers (every edge) retry until Redis is back, and an outage never parks a delivery. A new-message goes into the receiver's Redis offline queue (or is routed once more when the user came online meanwhile); the other events mean nothing to an absent user and are dropped. A malformed one is parked on ${names.deadLetterQueue(names.offlineQueue)}.`,
+      description: `Deliveries that found no edge queue, through ${exchanges.unrouted.name} (fanout). Quorum, no delivery limit: its consumers (every edge) retry until Redis is back, and an outage never parks a delivery. A new-message goes into the receiver's Redis offline queue (or is routed once more when the user came online meanwhile); the other events, and batches of answers, mean nothing to an absent user and are dropped. A malformed one is parked on ${names.deadLetterQueue(names.offlineQueue)}.`,
       messages: messageRefs(messages.deliveries),
       bindings: deadLetteredQueue(
         names.offlineQueue,
@@ -323,7 +323,7 @@ export function buildOperations(messages: ChannelMessages): JsonObject {
       channel: channelRef('deliveries'),
       title: 'Publish deliveries',
       summary:
-        "message-service (new-message, message-sent, send-rejected, conversation-closed), history-service through its outbox (messages-read), socket-edge (user-online, user-offline, and a new-message routed again from chat.offline). Not mandatory: the alternate exchange takes what no edge's queue does.",
+        "message-service (new-message, conversation-closed, and each batch's answers: message-sent, send-rejected, several in one chat.delivery-batch.v1 with the other senders in BCC), history-service through its outbox (messages-read), socket-edge (user-online, user-offline, and a new-message routed again from chat.offline). Not mandatory: the alternate exchange takes what no edge's queue does.",
       tags: tags('message-service', 'history-service', 'socket-edge'),
       messages: channelMessages('deliveries', messages.deliveries),
       bindings: publishBinding(false),
@@ -333,7 +333,7 @@ export function buildOperations(messages: ChannelMessages): JsonObject {
       channel: channelRef('edgeQueue'),
       title: 'Emit deliveries to sockets',
       summary:
-        "socket-edge emits each delivery to the user's sockets on this node (their user room, one copy per socket), settles the sender's acknowledgement, and drops repeats by message id.",
+        "socket-edge emits each delivery to the user's sockets on this node (their user room, one copy per socket), settles the sender's acknowledgement, and drops repeats by message id; of a batch, the items of its own users.",
       tags: tags('socket-edge'),
       messages: channelMessages('edgeQueue', messages.deliveries),
       bindings: consumeBinding,

@@ -3,6 +3,7 @@ import { buildChannels, buildOperations, type ChannelMessages } from './asyncapi
 import {
   bookingEventMessage,
   deadLetterMessage,
+  deliveryBatchMessage,
   deliveryMessages,
   domainEventMessages,
   sendCommandMessages,
@@ -48,7 +49,8 @@ const TAGS = [
  */
 export function buildAsyncApiDocument(): AsyncApiDocument {
   const commands = sendCommandMessages();
-  const deliveries = deliveryMessages();
+  const batch = deliveryBatchMessage();
+  const deliveries = { ...deliveryMessages(), [batch.name]: batch };
   const events = domainEventMessages();
   const keys: ChannelMessages = {
     booking: 'booking',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   bookingEventSchema,
   chatDomainEventSchema,
+  deliveryBatchV1Schema,
   deliveryV1Schema,
   sendMessageBatchV1Schema,
   sendMessageCommandV1Schema,
@@ -83,9 +84,9 @@ const DELIVERY_NOTES: Partial<Record<DeliveryEvent, string>> = {
   'new-message':
     'A stored message, to its receiver: message-service after the commit. With no socket of the user on any edge it goes to chat.offline and into their Redis offline queue.',
   'message-sent':
-    "The stored message, to its sender: message-service after the commit. Settles the send's acknowledgement and becomes the `message-sent` event.",
+    "The stored message, to its sender: message-service after the commit, alone or with the other answers of its batch in a chat.delivery-batch.v1. Settles the send's acknowledgement and becomes the `message-sent` event.",
   'send-rejected':
-    "A send message-service refused (code and message from the error catalogue), to its sender: the edge turns it into the `error` event and the send's acknowledgement.",
+    "A send message-service refused (code and message from the error catalogue), to its sender, alone or in a chat.delivery-batch.v1: the edge turns it into the `error` event and the send's acknowledgement.",
   'messages-read':
     'The other member marked the conversation read: history-service, through its outbox.',
   'conversation-closed':
@@ -174,6 +175,20 @@ export function deliveryMessages(): Record<string, AsyncApiMessage> {
       return [`delivery.${event}`, message];
     }),
   );
+}
+
+export function deliveryBatchMessage(): AsyncApiMessage {
+  const type = deliveryBatchV1Schema.shape.type.value;
+  return {
+    name: type,
+    title: 'Deliveries, batched',
+    summary: "The answers to one batch of send commands, to all their senders' edges at once.",
+    description:
+      "message-service publishes the answers (message-sent, send-rejected) of one stored batch as one message: routing key user.<first sender>, the other senders' user.<id> in the AMQP BCC header, which RabbitMQ removes before delivering, so every edge holding one of them gets one copy. An edge handles the items of its own users and skips the rest; chat.offline drops a batch (answers mean nothing to a sender with no socket). A lone answer goes as a plain chat.delivery.v1.",
+    contentType: 'application/json',
+    payload: jsonSchemaOf(deliveryBatchV1Schema),
+    bindings: amqp(type),
+  };
 }
 
 /** One message per member of the contracts' domain-event union, keyed by its type. */

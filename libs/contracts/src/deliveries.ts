@@ -49,7 +49,13 @@ export const DELIVERY_BATCH_MAX = 200;
  */
 export const deliveryBatchV1Schema = z.object({
   type: z.literal('chat.delivery-batch.v1'),
-  deliveries: z.array(z.unknown()).min(1).max(DELIVERY_BATCH_MAX),
+  deliveries: z
+    .array(z.unknown())
+    .min(1)
+    .max(DELIVERY_BATCH_MAX)
+    .describe(
+      'chat.delivery.v1 deliveries (message-sent, send-rejected), each checked on its own by the edge that holds its user',
+    ),
 });
 export type DeliveryBatchV1 = z.infer<typeof deliveryBatchV1Schema>;
 
