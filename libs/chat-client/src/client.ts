@@ -130,6 +130,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** The connection is set up and its queued messages are in: send, rejoin, catch up. */
   const onCaughtUp = async () => {
     const number = connectionNumber;
+    // What was typed while offline never went out: the next keystroke sends true again.
+    typingSender.reset();
     outbox.resume();
     receipts.resume();
     const conversations = [...openConversations];

@@ -37,7 +37,8 @@ export interface Connection {
  * by itself after a lost transport, but not when the server refused the handshake or closed
  * the socket (an expired token, a shutdown): then this reconnects, after a backoff, or after
  * the `retryAfterSec` a RATE_LIMITED refusal names. `token-expiring` is answered with `auth`
- * and a fresh token, so the socket outlives its first token.
+ * and a fresh token, so the socket outlives its first token; a refused `auth` reconnects at
+ * once, with another fresh token, rather than wait for the old one to run out.
  */
 export function createConnection(options: ConnectionOptions): Connection {
   const backoff = { baseMs: 1000, maxMs: 30_000, ...options.reconnect };
@@ -94,8 +95,13 @@ export function createConnection(options: ConnectionOptions): Connection {
     options.tokens.fresh().then(
       (token) =>
         socket.timeout(options.authTimeoutMs ?? 10_000).emit('auth', { token }, (error, ack) => {
-          if (error || closed) return;
-          if (!ack?.ok) options.onError(toClientError(ack?.error, 'The fresh token was refused'));
+          if (error || closed || ack?.ok) return;
+          options.onError(
+            toClientError(ack?.error, 'The fresh token was refused', { event: 'auth' }),
+          );
+          // The old token ends soon anyway: connect again now, with another fresh token.
+          socket.disconnect();
+          reconnectLater();
         }),
       (error: unknown) => options.onError(asClientError(error)),
     );

@@ -35,6 +35,25 @@ describe('tokens, with token-expiring notices', () => {
     expect(states).toEqual([]);
     expect(errors).toEqual([]);
   }, 15_000);
+
+  it('when the fresh token is refused by auth, then the client reports it and reconnects with another fresh token', async () => {
+    const { sender, receiver, conversationId } = await bookedPair(system.stack.db);
+    // The handshake's token ends in 3 s; the next one is someone else's (FORBIDDEN).
+    const tokens = [mintToken(sender, { expiresIn: 3 }), mintToken(receiver)];
+    const alice = await system.client(sender, {
+      getToken: () => tokens.shift() ?? mintToken(sender),
+    });
+    const errors: ChatClientError[] = [];
+    alice.client.on('error', (error) => errors.push(error));
+
+    await untilState(alice.client, 'offline', 5000);
+    await untilState(alice.client, 'online');
+    const stored = await alice.client.send(conversationId, receiver, 'as myself');
+
+    expect(errors.map((error) => [error.code, error.event])).toEqual([['FORBIDDEN', 'auth']]);
+    expect(stored.senderId).toBe(sender);
+    expect(alice.client.userId).toBe(sender);
+  });
 });
 
 describe('tokens, without notices', () => {
