@@ -31,7 +31,11 @@ describe('delivery receipts', () => {
   const sockets: ClientSocket[] = [];
 
   beforeAll(async () => {
-    stack = await startChatStack({ label: 'dlvr', edges: 2 });
+    stack = await startChatStack({
+      label: 'dlvr',
+      edges: 2,
+      env: { MARK_DELIVERED_RATE_LIMIT: '20', MARK_DELIVERED_RATE_WINDOW_SEC: '60' },
+    });
     history = await startHistoryTestServer({
       namespace: stack.namespace,
       db: stack.db,
@@ -250,6 +254,23 @@ describe('delivery receipts', () => {
     const delivered = nextEvent(senderSocket, 'message-delivered');
     expect(await markDelivered(receiverSocket, conversationId, 1)).toEqual({ ok: true });
     expect(await delivered).toMatchObject({ receiverId: receiver, upToSeq: 1 });
+  });
+
+  it('when a socket marks more often than MARK_DELIVERED_RATE_LIMIT, then the excess is RATE_LIMITED and its other events still work', async () => {
+    const { receiver, conversationId, senderSocket, receiverSocket } = await conversationWith(1);
+    const acks = [];
+    for (let i = 0; i < 21; i++) acks.push(await markDelivered(receiverSocket, conversationId, 1));
+
+    expect(acks.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => ({ ok: true })));
+    expect(acks[20]).toEqual({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: expect.stringMatching(/delivery receipts/) },
+    });
+    const heard = nextEvent(senderSocket, 'typing');
+    expect(
+      await signalWithAck(receiverSocket, 'typing', { conversationId, isTyping: true }),
+    ).toEqual({ ok: true });
+    expect(await heard).toEqual({ conversationId, userId: receiver, isTyping: true });
   });
 
   it('when the edge cannot publish an announcement, then it stays in the outbox and history-service’s relay delivers it', async () => {

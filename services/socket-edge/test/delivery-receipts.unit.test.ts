@@ -13,7 +13,12 @@ describe('delivery receipts writer', () => {
   const logger = createLogger({ service: 'test', level: 'silent' });
 
   /** Watermarks in memory, by the store's rules; conversation "a_b" has `lastSeq` messages, all from a to b. */
-  const harness = (options: { lastSeq?: number; failWrite?: boolean; failPublish?: boolean }) => {
+  const harness = (options: {
+    lastSeq?: number;
+    failWrite?: boolean;
+    failPublish?: boolean;
+    maxWaiting?: number;
+  }) => {
     const lastSeq = options.lastSeq ?? 5;
     const watermarks = new Map<string, number>();
     const writes: DeliveredMark[][] = [];
@@ -29,6 +34,7 @@ describe('delivery receipts writer', () => {
       knex,
       names,
       logger,
+      ...(options.maxWaiting !== undefined && { maxWaiting: options.maxWaiting }),
       conversations: {
         async markDeliveredEach(marks) {
           writes.push([...marks]);
@@ -171,6 +177,21 @@ describe('delivery receipts writer', () => {
     await receipts.close();
 
     expect(settled).toEqual([{ published: ['1'], unpublished: [] }]);
+  });
+
+  it('when more marks wait than allowed, then the next is refused OVERLOADED at once and the waiting ones still get written', async () => {
+    const { receipts, writes, hold, release } = harness({ maxWaiting: 2 });
+    hold();
+    const first = receipts.mark('b', 'a_b', 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = [receipts.mark('b', 'a_b', 2), receipts.mark('b', 'a_b', 3)];
+
+    await expect(receipts.mark('b', 'a_b', 4)).rejects.toMatchObject({ code: 'OVERLOADED' });
+    release();
+
+    expect(await first).toBe('announced');
+    expect(await Promise.all(waiting)).toEqual(['unchanged', 'announced']);
+    expect(writes.map((marks) => marks.map((mark) => mark.upToSeq))).toEqual([[1], [2, 3]]);
   });
 
   it('when closed, then further marks are refused UNAVAILABLE', async () => {

@@ -20,7 +20,8 @@ export interface DeliveryReceipts {
   /**
    * Raises `userId`'s delivered watermark in the conversation to `upToSeq`; resolves once it is
    * stored. Rejects with AppError NOT_A_MEMBER (no such conversation for the user),
-   * VALIDATION_FAILED (beyond the conversation's last message) or UNAVAILABLE (PostgreSQL).
+   * VALIDATION_FAILED (beyond the conversation's last message), UNAVAILABLE (PostgreSQL) or
+   * OVERLOADED (too many marks already wait for PostgreSQL).
    */
   mark(userId: string, conversationId: string, upToSeq: number): Promise<MarkOutcome>;
   /** Stops taking marks and waits for the writes and announcements in flight. */
@@ -36,6 +37,11 @@ export interface DeliveryReceiptsDeps {
   logger: Logger;
   /** Marks one transaction takes at most; default 1000. */
   maxBatch?: number;
+  /**
+   * Marks that may wait for a write (while PostgreSQL is slow or away); beyond it a mark is
+   * refused at once with the retryable OVERLOADED. Default 20000.
+   */
+  maxWaiting?: number;
 }
 
 interface Waiter {
@@ -59,6 +65,7 @@ interface Waiter {
 export function createDeliveryReceipts(deps: DeliveryReceiptsDeps): DeliveryReceipts {
   const log = deps.logger.child({ module: 'edge:receipts' });
   const maxBatch = Math.max(1, deps.maxBatch ?? 1000);
+  const maxWaiting = Math.max(1, deps.maxWaiting ?? 20_000);
   const waiting: Waiter[] = [];
   let writing: Promise<void> | undefined;
   let scheduled = false;
@@ -195,6 +202,11 @@ export function createDeliveryReceipts(deps: DeliveryReceiptsDeps): DeliveryRece
     mark(userId, conversationId, upToSeq) {
       if (closed) {
         return Promise.reject(new AppError('UNAVAILABLE', 'The server is shutting down'));
+      }
+      if (waiting.length >= maxWaiting) {
+        return Promise.reject(
+          new AppError('OVERLOADED', 'Too many receipts are waiting to be stored; send it again'),
+        );
       }
       return new Promise<MarkOutcome>((resolve, reject) => {
         waiting.push({ mark: { conversationId, userId, upToSeq }, resolve, reject });
