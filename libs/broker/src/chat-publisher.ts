@@ -8,9 +8,20 @@ import {
 } from '@chat/contracts';
 import type { Broker } from './broker';
 
+/** How a delivery travels; the default suits what must not be lost. */
+export interface DeliverOptions {
+  /**
+   * false: kept in memory only (a broker restart loses it) — for signals worth nothing later,
+   * such as typing notices. Default true.
+   */
+  persistent?: boolean;
+  /** Dropped by the edge queue once it waited this long (ms); default never. */
+  expirationMs?: number;
+}
+
 export interface ChatPublisher {
   /** To one user's sockets, wherever they are; to the offline queue when they have none. */
-  deliver(delivery: DeliveryV1): Promise<void>;
+  deliver(delivery: DeliveryV1, options?: DeliverOptions): Promise<void>;
   /**
    * Several deliveries as one broker message (`chat.delivery-batch.v1`, a message per
    * DELIVERY_BATCH_MAX), routed at once to every edge holding one of their users. Only for
@@ -23,10 +34,11 @@ export interface ChatPublisher {
 }
 
 export function createChatPublisher(broker: Broker, names: TopologyNames): ChatPublisher {
-  const deliver = (delivery: DeliveryV1) =>
+  const deliver = (delivery: DeliveryV1, options?: DeliverOptions) =>
     broker.publish(names.deliveryExchange, userRoutingKey(delivery.userId), delivery, {
       type: delivery.type,
       correlationId: delivery.correlationId,
+      ...options,
     });
 
   function publishBatch(deliveries: DeliveryV1[]): Promise<void> {

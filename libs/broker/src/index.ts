@@ -9,7 +9,7 @@ export type {
   TopologySetup,
 } from './types';
 export { bindQueueBatch } from './bind-queue-batch';
-export { createChatPublisher, type ChatPublisher } from './chat-publisher';
+export { createChatPublisher, type ChatPublisher, type DeliverOptions } from './chat-publisher';
 export {
   assertQueueWithDeadLetter,
   chatExchanges,

@@ -98,6 +98,9 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
           content,
           {
             persistent: options.persistent ?? true,
+            ...(options.expirationMs !== undefined && {
+              expiration: String(Math.max(0, Math.round(options.expirationMs))),
+            }),
             mandatory: options.mandatory ?? false,
             contentType: 'application/json',
             messageId: options.messageId,

@@ -18,6 +18,11 @@ export interface PublishOptions {
   mandatory?: boolean;
   /** Survive a broker restart; default true. */
   persistent?: boolean;
+  /**
+   * Per-message TTL in ms: a queue drops the message once it has waited that long (a classic
+   * queue when it reaches the head). Default: none.
+   */
+  expirationMs?: number;
   messageId?: string;
   correlationId?: string;
   /** The message type, e.g. "chat.message.created.v1". */

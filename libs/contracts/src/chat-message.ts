@@ -26,6 +26,10 @@ export const historyMessageSchema = z.object({
   receiverId: z.string(),
   message: z.string(),
   read: z.boolean(),
+  delivered: z.boolean().meta({
+    description:
+      'The receiver’s devices have it (their mark-delivered watermark reached it), or it is read',
+  }),
   createdAt: z.string(),
   seq: z.number().int().positive(),
   clientMessageId: z.string(),
@@ -48,6 +52,8 @@ export interface MessageRecord {
   editedAt: Date | null;
   /** Whether the receiver's read watermark has reached this message. */
   read: boolean;
+  /** Whether the receiver's delivered watermark (or the read one: read implies delivered) has reached it. */
+  delivered: boolean;
 }
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
@@ -66,5 +72,10 @@ export function toChatMessage(record: MessageRecord): ChatMessage {
 
 export function toHistoryMessage(record: MessageRecord): HistoryMessage {
   const { timestamp, ...fields } = toChatMessage(record);
-  return { ...fields, createdAt: timestamp, editedAt: record.editedAt?.toISOString() ?? null };
+  return {
+    ...fields,
+    delivered: record.delivered,
+    createdAt: timestamp,
+    editedAt: record.editedAt?.toISOString() ?? null,
+  };
 }

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { chatMessageSchema } from './chat-message';
-import { conversationClosedPayloadSchema, messagesReadPayloadSchema } from './socket-events';
+import {
+  conversationClosedPayloadSchema,
+  messageDeliveredPayloadSchema,
+  messagesReadPayloadSchema,
+  typingNoticeSchema,
+} from './socket-events';
 
 const deliveryOf = <E extends string, P extends z.ZodType>(event: E, payload: P) =>
   z.object({
@@ -21,7 +26,8 @@ export const sendRejectedPayloadSchema = z.object({
 export type SendRejectedPayload = z.infer<typeof sendRejectedPayloadSchema>;
 
 /**
- * What message-service and history-service send to one user's sockets over `chat.delivery`.
+ * What message-service, history-service and the edges send to one user's sockets over
+ * `chat.delivery`.
  * `event` is the Socket.IO event the edge emits with `payload`, except `send-rejected`, which
  * the edge turns into the sender's `error` event and acknowledgement.
  */
@@ -30,6 +36,9 @@ export const deliveryV1Schema = z.discriminatedUnion('event', [
   deliveryOf('message-sent', chatMessageSchema),
   deliveryOf('send-rejected', sendRejectedPayloadSchema),
   deliveryOf('messages-read', messagesReadPayloadSchema),
+  deliveryOf('message-delivered', messageDeliveredPayloadSchema),
+  // Published non-persistent and never kept offline: a notice nobody is there to see is dropped.
+  deliveryOf('typing', typingNoticeSchema),
   deliveryOf('conversation-closed', conversationClosedPayloadSchema),
   deliveryOf('user-online', z.object({ userId: z.string() })),
   deliveryOf('user-offline', z.object({ userId: z.string() })),

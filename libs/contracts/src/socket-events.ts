@@ -82,6 +82,53 @@ export interface TokenExpiringPayload {
   expiresAt: string;
 }
 
+/**
+ * `typing` from a client: the user started (`true`) or stopped (`false`) typing in a
+ * conversation. Never stored; relayed to the other member's sockets only while a booking lets
+ * the two chat.
+ */
+export const typingPayloadSchema = z.strictObject({
+  conversationId: conversationIdSchema,
+  isTyping: z.boolean(),
+});
+export type TypingPayload = z.infer<typeof typingPayloadSchema>;
+
+/** `typing` to the other member's sockets: `userId` (the typist) is or stopped typing. */
+export const typingNoticeSchema = z.object({
+  conversationId: z.string(),
+  userId: z.string(),
+  isTyping: z.boolean(),
+});
+export type TypingNotice = z.infer<typeof typingNoticeSchema>;
+
+/**
+ * `mark-delivered` from the receiver's client: its device has every message of the
+ * conversation up to `upToSeq`. A cumulative watermark: repeating it, or a lower seq, changes
+ * nothing.
+ */
+export const markDeliveredPayloadSchema = z.strictObject({
+  conversationId: conversationIdSchema,
+  upToSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+export type MarkDeliveredPayload = z.infer<typeof markDeliveredPayloadSchema>;
+
+/**
+ * `message-delivered` to the sender's sockets: the receiver's devices have the sender's
+ * messages up to `upToSeq` (`upToMessageId` is the newest of them). Sent when the receiver's
+ * delivered watermark moved past a message the sender wrote.
+ */
+export const messageDeliveredPayloadSchema = z.object({
+  conversationId: z.string(),
+  receiverId: z.string(),
+  upToSeq: z.number().int().positive(),
+  upToMessageId: z.string(),
+  deliveredAt: z.string(),
+});
+export type MessageDeliveredPayload = z.infer<typeof messageDeliveredPayloadSchema>;
+
+/** The acknowledgement of `typing` and `mark-delivered`, when the client asks for one. */
+export type SignalAck = { ok: true } | { ok: false; error: { code: string; message: string } };
+
 export interface ConversationRoomPayload {
   conversationId: string;
   timestamp: string;
@@ -92,6 +139,8 @@ export interface ClientToServerEvents {
   'join-conversation': (conversationId: string) => void;
   'leave-conversation': (conversationId: string) => void;
   auth: (payload: AuthPayload, ack?: (result: AuthAck) => void) => void;
+  typing: (payload: TypingPayload, ack?: (result: SignalAck) => void) => void;
+  'mark-delivered': (payload: MarkDeliveredPayload, ack?: (result: SignalAck) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -103,6 +152,8 @@ export interface ServerToClientEvents {
   'joined-conversation': (payload: ConversationRoomPayload) => void;
   'left-conversation': (payload: ConversationRoomPayload) => void;
   'messages-read': (payload: MessagesReadPayload) => void;
+  'message-delivered': (payload: MessageDeliveredPayload) => void;
+  typing: (payload: TypingNotice) => void;
   'conversation-closed': (payload: ConversationClosedPayload) => void;
   'send-delayed': (payload: SendDelayedPayload) => void;
   'token-expiring': (payload: TokenExpiringPayload) => void;

@@ -25,10 +25,13 @@ export {
 } from './repositories/message-repository';
 export {
   createConversationStore,
+  deliveredKey,
   InvalidCursorError,
   type ConversationPage,
   type ConversationStore,
   type ConversationSummary,
+  type DeliveredMark,
+  type DeliveredOutcome,
   type ReadResult,
 } from './repositories/conversation-repository';
 export {

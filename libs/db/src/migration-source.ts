@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as chatSchema from './migrations/001-chat-schema';
 import * as outboxLease from './migrations/002-outbox-lease';
+import * as deliveredWatermark from './migrations/003-delivered-watermark';
 
 /**
  * Migrations are imported, not discovered on disk, so they run the same under tsx, jest and a
@@ -9,6 +10,7 @@ import * as outboxLease from './migrations/002-outbox-lease';
 const migrations: Record<string, Knex.Migration> = {
   '001-chat-schema': chatSchema,
   '002-outbox-lease': outboxLease,
+  '003-delivered-watermark': deliveredWatermark,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -163,6 +163,161 @@ describe('conversation store', () => {
     expect(await conversations.totalUnread(b)).toBe(unreadMessages.length);
   });
 
+  const deliveredFlags = async (conversationId: string) =>
+    (await messages.listMessages(conversationId, { limit: 50, afterSeq: 0 })).map(
+      (message) => message.delivered,
+    );
+  const watermarkOf = async (conversationId: string, userId: string) =>
+    Number(
+      (
+        (await db
+          .knex('conversation_members')
+          .where({ conversation_id: conversationId, user_id: userId })
+          .first('last_delivered_seq')) as { last_delivered_seq: string }
+      ).last_delivered_seq,
+    );
+
+  describe('delivered watermarks', () => {
+    it('when marks of several conversations come in one batch, then each watermark rises to its highest mark and only forward', async () => {
+      const first = newPair();
+      const second = newPair();
+      const m1 = await send(first.a, first.b);
+      const m2 = await send(first.a, first.b);
+      await send(second.a, second.b);
+      const key = (conversationId: string, userId: string) => `${conversationId} ${userId}`;
+
+      const outcomes = await conversations.markDeliveredEach([
+        { conversationId: first.conversationId, userId: first.b, upToSeq: 1 },
+        { conversationId: first.conversationId, userId: first.b, upToSeq: 2 },
+        { conversationId: second.conversationId, userId: second.b, upToSeq: 1 },
+      ]);
+
+      expect(outcomes.get(key(first.conversationId, first.b))).toEqual({
+        member: true,
+        lastSeq: 2,
+        announced: { upToSeq: 2, upToMessageId: m2.id, deliveredAt: expect.any(Date) },
+      });
+      expect(outcomes.get(key(second.conversationId, second.b))).toMatchObject({
+        announced: { upToSeq: 1 },
+      });
+      expect(await deliveredFlags(first.conversationId)).toEqual([true, true]);
+
+      const again = await conversations.markDeliveredEach([
+        { conversationId: first.conversationId, userId: first.b, upToSeq: 2 },
+        { conversationId: first.conversationId, userId: first.b, upToSeq: 1 },
+      ]);
+      expect(again.get(key(first.conversationId, first.b))).toEqual({ member: true, lastSeq: 2 });
+      expect(await watermarkOf(first.conversationId, first.b)).toBe(2);
+      expect(m1.seq).toBe(1);
+    });
+
+    it('when a mark goes beyond the last message, then it is not applied but a valid mark beside it is', async () => {
+      const { a, b, conversationId } = newPair();
+      await send(a, b);
+      await send(a, b);
+
+      const outcomes = await conversations.markDeliveredEach([
+        { conversationId, userId: b, upToSeq: 1 },
+        { conversationId, userId: b, upToSeq: 99 },
+      ]);
+
+      expect(outcomes.get(`${conversationId} ${b}`)).toMatchObject({
+        member: true,
+        lastSeq: 2,
+        announced: { upToSeq: 1 },
+      });
+      expect(await watermarkOf(conversationId, b)).toBe(1);
+      expect(await deliveredFlags(conversationId)).toEqual([true, false]);
+    });
+
+    it('when the watermark rises over the user’s own messages only, then it moves without an announcement', async () => {
+      const { a, b, conversationId } = newPair();
+      await send(a, b);
+      await conversations.markDeliveredEach([{ conversationId, userId: b, upToSeq: 1 }]);
+      await send(b, a);
+
+      const outcomes = await conversations.markDeliveredEach([
+        { conversationId, userId: b, upToSeq: 2 },
+      ]);
+
+      expect(outcomes.get(`${conversationId} ${b}`)).toEqual({ member: true, lastSeq: 2 });
+      expect(await watermarkOf(conversationId, b)).toBe(2);
+      // b's own message is delivered when a's watermark says so, not b's.
+      expect(await deliveredFlags(conversationId)).toEqual([true, false]);
+    });
+
+    it('when a non-member or an unknown conversation is marked, then the outcome says not a member and nothing moves', async () => {
+      const { a, b, conversationId } = newPair();
+      await send(a, b);
+      const stranger = newUserId();
+      const unknown = newPair();
+
+      const outcomes = await conversations.markDeliveredEach([
+        { conversationId, userId: stranger, upToSeq: 1 },
+        { conversationId: unknown.conversationId, userId: unknown.a, upToSeq: 1 },
+      ]);
+
+      expect(outcomes.get(`${conversationId} ${stranger}`)).toEqual({ member: false, lastSeq: 1 });
+      expect(outcomes.get(`${unknown.conversationId} ${unknown.a}`)).toEqual({
+        member: false,
+        lastSeq: 0,
+      });
+      expect(await deliveredFlags(conversationId)).toEqual([false]);
+    });
+
+    it('when read before, then marking delivered up to the read watermark is no news, and marking read raises the delivered watermark', async () => {
+      const { a, b, conversationId } = newPair();
+      await send(a, b);
+      await send(a, b);
+      await conversations.markRead(conversationId, b);
+      expect(await watermarkOf(conversationId, b)).toBe(2);
+      // As for a row read before the delivered watermark existed (migration 003).
+      await db
+        .knex('conversation_members')
+        .where({ conversation_id: conversationId, user_id: b })
+        .update({ last_delivered_seq: 0 });
+
+      const outcomes = await conversations.markDeliveredEach([
+        { conversationId, userId: b, upToSeq: 2 },
+      ]);
+
+      expect(outcomes.get(`${conversationId} ${b}`)).toEqual({ member: true, lastSeq: 2 });
+      expect(await deliveredFlags(conversationId)).toEqual([true, true]);
+    });
+
+    it('when marks of one member race, then the watermark ends at the highest and exactly one batch announces each rise', async () => {
+      const { a, b, conversationId } = newPair();
+      for (let i = 0; i < 10; i++) await send(a, b);
+
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          conversations.markDeliveredEach([{ conversationId, userId: b, upToSeq: i + 1 }]),
+        ),
+      );
+
+      const announced = results
+        .map((outcomes) => outcomes.get(`${conversationId} ${b}`)?.announced?.upToSeq)
+        .filter((seq) => seq !== undefined);
+      expect(await watermarkOf(conversationId, b)).toBe(10);
+      expect(announced).toContain(10);
+      expect(new Set(announced).size).toBe(announced.length);
+    });
+
+    it('when marked in an outer transaction that rolls back, then the watermark stays', async () => {
+      const { a, b, conversationId } = newPair();
+      await send(a, b);
+
+      await expect(
+        db.knex.transaction(async (trx) => {
+          await conversations.markDeliveredEach([{ conversationId, userId: b, upToSeq: 1 }], trx);
+          throw new Error('outbox write failed');
+        }),
+      ).rejects.toThrow('outbox write failed');
+
+      expect(await watermarkOf(conversationId, b)).toBe(0);
+    });
+  });
+
   it('when a user has several conversations, then they are listed by latest activity with their summaries', async () => {
     const me = newUserId();
     const [p1, p2, p3] = [newUserId(), newUserId(), newUserId()];

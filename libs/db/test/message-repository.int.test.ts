@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalConversationId } from '@chat/contracts';
 import {
   createBookingStore,
+  createConversationStore,
   createMessageStore,
   type Db,
   type MessageStore,
@@ -77,6 +78,7 @@ describe('message store', () => {
       createdAt: expect.any(Date),
       editedAt: null,
       read: false,
+      delivered: false,
     });
     const conversation = await conversationRow(conversationId);
     expect(conversation).toMatchObject({ last_message_id: message.id, last_message: 'hi there' });
@@ -120,6 +122,21 @@ describe('message store', () => {
     expect(second).toEqual({ message: first.message, created: false });
     expect(Number((await conversationRow(conversationId)).last_seq)).toBe(1);
     expect(await unreadOf(conversationId, b)).toBe(1);
+  });
+
+  it('when a stored clientMessageId comes again after the receiver got it, then the answer says delivered', async () => {
+    const { a, b, conversationId } = newPair();
+    const first = await send(a, b, conversationId, 'once', 'dup-delivered');
+    await createConversationStore(db.knex).markDeliveredEach([
+      { conversationId, userId: b, upToSeq: 1 },
+    ]);
+
+    const again = await send(a, b, conversationId, 'once', 'dup-delivered');
+
+    expect(again).toEqual({
+      message: { ...first.message, delivered: true },
+      created: false,
+    });
   });
 
   it('when the same clientMessageId is stored 10 times concurrently, then exactly one is created and all return it', async () => {

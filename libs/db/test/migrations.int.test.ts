@@ -4,6 +4,7 @@ import { createLogger } from '@chat/observability';
 import { testRunId, withDatabase } from '@chat/testing';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
+const all = ['001-chat-schema', '002-outbox-lease', '003-delivered-watermark'];
 const tables = [
   'conversations',
   'conversation_members',
@@ -39,7 +40,7 @@ describe('migrations', () => {
     ).filter((name: string) => tables.includes(name));
 
   it('when migrated up on a fresh database, then every table exists and the keys hold', async () => {
-    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema', '002-outbox-lease']);
+    expect(await migrateLatest(db.knex)).toEqual(all);
     expect((await existingTables()).sort()).toEqual([...tables].sort());
 
     await db.knex('conversations').insert({ id: 'a_b' });
@@ -53,13 +54,22 @@ describe('migrations', () => {
     ).rejects.toThrow(/messages_conversation_seq_key/);
   });
 
+  it('when migrated up, then a member starts with a delivered watermark of 0', async () => {
+    await db.knex('conversation_members').insert({ conversation_id: 'a_b', user_id: 'b' });
+    const member = (await db
+      .knex('conversation_members')
+      .where({ conversation_id: 'a_b', user_id: 'b' })
+      .first('last_delivered_seq')) as { last_delivered_seq: string };
+    expect(Number(member.last_delivered_seq)).toBe(0);
+  });
+
   it('when migrated again, then nothing is applied twice', async () => {
     expect(await migrateLatest(db.knex)).toEqual([]);
   });
 
   it('when rolled back, then every table is gone and it can migrate up again', async () => {
-    expect(await migrateRollbackAll(db.knex)).toEqual(['002-outbox-lease', '001-chat-schema']);
+    expect(await migrateRollbackAll(db.knex)).toEqual([...all].reverse());
     expect(await existingTables()).toEqual([]);
-    expect(await migrateLatest(db.knex)).toEqual(['001-chat-schema', '002-outbox-lease']);
+    expect(await migrateLatest(db.knex)).toEqual(all);
   });
 });

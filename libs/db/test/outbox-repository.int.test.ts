@@ -201,6 +201,64 @@ describe('outbox store', () => {
     expect(published).toEqual(['first', 'second']);
   });
 
+  describe('rows their writer publishes itself', () => {
+    const addClaimed = (store: OutboxStore, ...keys: string[]) =>
+      db.knex.transaction((trx) =>
+        store.addClaimed(
+          trx,
+          keys.map((key) => ({ exchange: 'chat.delivery', routingKey: key, payload: { key } })),
+        ),
+      );
+    const relay = async (store: OutboxStore) => {
+      const published: string[] = [];
+      await store.publishPending(10, async (row) => void published.push(row.routingKey));
+      return published;
+    };
+
+    it('when added claimed, then the writer gets the rows and no relay takes them while the claim lasts', async () => {
+      const rows = await addClaimed(outbox, 'user.a', 'user.b');
+
+      expect(rows).toEqual([
+        expect.objectContaining({ routingKey: 'user.a', payload: { key: 'user.a' } }),
+        expect.objectContaining({ routingKey: 'user.b', payload: { key: 'user.b' } }),
+      ]);
+      expect(rows.map((row) => row.id)).toEqual([
+        expect.stringMatching(/^\d+$/),
+        expect.stringMatching(/^\d+$/),
+      ]);
+      expect(await relay(outbox)).toEqual([]);
+    });
+
+    it('when settled, then published rows are gone and unpublished ones go to the next relay at once', async () => {
+      const [published, unpublished] = await addClaimed(outbox, 'user.sent', 'user.failed');
+
+      await outbox.settleClaimed([published!.id], [unpublished!.id]);
+
+      expect(await db.knex('outbox').orderBy('id').pluck('routing_key')).toEqual(['user.failed']);
+      expect(await relay(outbox)).toEqual(['user.failed']);
+    });
+
+    it('when the writer died before settling, then a relay publishes its rows once the claim ran out', async () => {
+      const leased = createOutboxStore(db.knex, { leaseMs: 300 });
+      await addClaimed(leased, 'user.orphan');
+
+      expect(await relay(leased)).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await relay(leased)).toEqual(['user.orphan']);
+    });
+
+    it('when the adding transaction rolls back, then nothing is left', async () => {
+      await expect(
+        db.knex.transaction(async (trx) => {
+          await outbox.addClaimed(trx, [{ exchange: 'x', routingKey: 'user.gone', payload: {} }]);
+          throw new Error('watermark write failed');
+        }),
+      ).rejects.toThrow('watermark write failed');
+
+      expect(await db.knex('outbox').count({ n: '*' })).toEqual([{ n: '0' }]);
+    });
+  });
+
   it('when the payload is an array or nested, then it comes back as JSON', async () => {
     const payload = [{ nested: { list: [1, 'two', null] } }, 'text'];
     await db.knex.transaction((trx) =>

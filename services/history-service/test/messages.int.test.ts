@@ -1,4 +1,5 @@
 import { canonicalConversationId, type HistoryMessage } from '@chat/contracts';
+import { createConversationStore } from '@chat/db';
 import { mintToken } from '@chat/testing';
 import {
   newUserId,
@@ -46,6 +47,7 @@ describe('GET /chat/messages/:conversationId', () => {
       receiverId: tutor,
       message: 'm3',
       read: false,
+      delivered: false,
       createdAt: stored[2]!.createdAt.toISOString(),
       seq: 3,
       clientMessageId: stored[2]!.clientMessageId,
@@ -54,6 +56,35 @@ describe('GET /chat/messages/:conversationId', () => {
     expect(response.headers.get('link')).toBeNull();
     // Both members may read it.
     expect((await get(`/chat/messages/${conversationId}`, student)).status).toBe(200);
+  });
+
+  it('when the receiver marked some delivered and read fewer, then each message says delivered and read by its own watermark', async () => {
+    const { student, tutor, conversationId } = await arrange(5);
+    const conversations = createConversationStore(server.db.knex);
+    await conversations.markDeliveredEach([{ conversationId, userId: tutor, upToSeq: 4 }]);
+    const flags = async () =>
+      (await get(`/chat/messages/${conversationId}?after=0`, student)).body.map((message) => [
+        message.seq,
+        message.delivered,
+        message.read,
+      ]);
+    expect(await flags()).toEqual([
+      [1, true, false],
+      [2, true, false],
+      [3, true, false],
+      [4, true, false],
+      [5, false, false],
+    ]);
+
+    // Read implies delivered: message 5 was never marked delivered.
+    await conversations.markRead(conversationId, tutor);
+    expect(await flags()).toEqual([
+      [1, true, true],
+      [2, true, true],
+      [3, true, true],
+      [4, true, true],
+      [5, true, true],
+    ]);
   });
 
   it('when no limit is given, then 50 come back; limit and offset page from the newest', async () => {

@@ -82,6 +82,10 @@ describe('history-service as a whole', () => {
       'MarkReadResponse',
       'Message',
     ]);
+    expect(document.components.schemas.Message).toMatchObject({
+      properties: { read: { type: 'boolean' }, delivered: { type: 'boolean' } },
+      required: expect.arrayContaining(['read', 'delivered']),
+    });
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({
       type: 'http',
       scheme: 'bearer',

@@ -61,6 +61,7 @@ function createStore(failures: (Error | { body: string; error: Error })[] = []) 
           createdAt: new Date(),
           editedAt: null,
           read: false,
+          delivered: false,
         };
         records.push(message);
         return { message, created: true };
@@ -190,6 +191,7 @@ describe('send command handling', () => {
             createdAt: new Date(),
             editedAt: null,
             read: false,
+            delivered: false,
           },
           created: false,
         })),

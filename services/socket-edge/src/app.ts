@@ -13,12 +13,13 @@ import {
   type Consumer,
 } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
-import { createBookingStore, createConversationStore, type Db } from '@chat/db';
+import { createBookingStore, createConversationStore, createOutboxStore, type Db } from '@chat/db';
 import { coalesceWrites } from '@chat/net';
 import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createLocalRateLimit, createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
 import { createCommandPublisher } from './delivery/command-publisher';
+import { createDeliveryReceipts } from './delivery/delivery-receipts';
 import { createDeliveryRouter } from './delivery/delivery-router';
 import { createOfflineConsumer } from './delivery/offline-consumer';
 import { redeliverOfflineQueues } from './delivery/offline-redelivery';
@@ -27,14 +28,17 @@ import { createPendingSends } from './delivery/pending-acks';
 import { createUserBindings } from './delivery/user-bindings';
 import { createEdgeMetrics } from './metrics';
 import { createAuthMiddleware } from './realtime/auth-middleware';
+import { createChatEntitlement } from './realtime/chat-entitlement';
 import { batchPerTurn, registerConnectionLifecycle } from './realtime/connection-lifecycle';
 import { createConnectRateLimit } from './realtime/connect-rate-limit';
 import { createConversationAccess } from './realtime/conversation-access';
 import { createConversationRooms } from './realtime/conversation-rooms';
+import { createMarkDelivered } from './realtime/mark-delivered';
 import { registerSendMessage } from './realtime/send-message';
 import { startPresenceUpkeep } from './realtime/presence-upkeep';
 import { createSocketAdmission } from './realtime/socket-admission';
 import { createTokenRefresh } from './realtime/token-refresh';
+import { createTypingRelay } from './realtime/typing';
 import type { ChatServer } from './realtime/types';
 import { createOfflineQueue } from './state/offline-queue';
 import { createPresence } from './state/presence';
@@ -94,6 +98,23 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     windowSec: config.sendRateWindowSec,
   });
   const bindings = createUserBindings({ broker, names, nodeId: config.nodeId, logger });
+  const policy = {
+    allowedStatuses: config.allowedBookingStatuses,
+    completedGraceDays: config.completedGraceDays,
+  };
+  // Typing goes only to partners a booking lets the typist chat with now, as sends do.
+  const entitlement = createChatEntitlement({
+    bookings: createBookingStore(deps.db.knex),
+    policy,
+  });
+  const receipts = createDeliveryReceipts({
+    knex: deps.db.knex,
+    conversations,
+    outbox: createOutboxStore(deps.db.knex),
+    publish: broker.publish,
+    names,
+    logger,
+  });
 
   await broker.addTopology(chatTopology(names, config.partitions));
   await broker.addTopology(bindings.topology);
@@ -142,6 +163,30 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     maxRoomsPerSocket: config.maxRoomsPerSocket,
     logger,
   });
+  const registerTyping = createTypingRelay({
+    entitlement,
+    presence,
+    publisher,
+    rateLimit: createLocalRateLimit({
+      name: 'typing',
+      what: 'typing events',
+      points: config.typingRateLimit,
+      windowSec: config.typingRateWindowSec,
+    }),
+    metrics,
+    logger,
+  });
+  const registerMarkDelivered = createMarkDelivered({
+    receipts,
+    rateLimit: createLocalRateLimit({
+      name: 'mark-delivered',
+      what: 'delivery receipts',
+      points: config.markDeliveredRateLimit,
+      windowSec: config.markDeliveredRateWindowSec,
+    }),
+    metrics,
+    logger,
+  });
   const tokenRefresh = createTokenRefresh({ verifier, logger });
   // A socket lives as long as the verifier accepts its token, and hears of its end in time.
   const tokenExpiry = Object.freeze({
@@ -155,10 +200,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   const cleanups = new Set<Promise<void>>();
   let stopping = false;
   // Presence goes to partners whom a booking lets chat now, by message-service's send rule.
-  const connectLookups = batchPerTurn(conversations, {
-    allowedStatuses: config.allowedBookingStatuses,
-    completedGraceDays: config.completedGraceDays,
-  });
+  const connectLookups = batchPerTurn(conversations, policy);
   io.on('connection', (socket) => {
     metrics.socketConnected();
     socket.once('disconnect', () => metrics.socketDisconnected());
@@ -176,6 +218,8 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
       logger,
     });
     registerConversationRooms(socket);
+    registerTyping(socket);
+    registerMarkDelivered(socket);
     socket.on('auth', tokenRefresh);
     const cleanup = registerConnectionLifecycle(socket, {
       bindings,
@@ -190,7 +234,14 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     void cleanup.finally(() => cleanups.delete(cleanup));
   });
 
-  const router = createDeliveryRouter({ io, pendingSends, offlineQueue, metrics, logger });
+  const router = createDeliveryRouter({
+    io,
+    pendingSends,
+    offlineQueue,
+    metrics,
+    logger,
+    onConversationClosed: (conversationId) => entitlement.forget(conversationId),
+  });
   const handleOffline = createOfflineConsumer({
     broker,
     names,
@@ -283,6 +334,8 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
         });
         io.disconnectSockets(true);
         await Promise.all(cleanups);
+        // Receipts already answered are announced before the broker connection goes.
+        await receipts.close();
         // After the clean-up: whatever it could not remove, the reaper removes once this is gone.
         await upkeep
           .stopAnnouncing()

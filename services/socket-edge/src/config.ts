@@ -87,6 +87,26 @@ export const socketEdgeEnv = {
     parse.positiveInt(60, 3600),
     'Window of JOIN_RATE_LIMIT',
   ),
+  typingRateLimit: envVar(
+    'TYPING_RATE_LIMIT',
+    parse.positiveInt(30, 100_000),
+    'typing events one socket may make per TYPING_RATE_WINDOW_SEC that are not dropped as repeats (a typing=true within 2 s of the last one in the same conversation is dropped without counting); beyond it they get error RATE_LIMITED',
+  ),
+  typingRateWindowSec: envVar(
+    'TYPING_RATE_WINDOW_SEC',
+    parse.positiveInt(10, 3600),
+    'Window of TYPING_RATE_LIMIT',
+  ),
+  markDeliveredRateLimit: envVar(
+    'MARK_DELIVERED_RATE_LIMIT',
+    parse.positiveInt(200, 100_000),
+    'mark-delivered events one socket may make per MARK_DELIVERED_RATE_WINDOW_SEC (a client sends at most one per conversation every 250 ms, and one per conversation after connecting); beyond it they get error RATE_LIMITED',
+  ),
+  markDeliveredRateWindowSec: envVar(
+    'MARK_DELIVERED_RATE_WINDOW_SEC',
+    parse.positiveInt(10, 3600),
+    'Window of MARK_DELIVERED_RATE_LIMIT',
+  ),
   maxRoomsPerSocket: envVar(
     'MAX_ROOMS_PER_SOCKET',
     parse.positiveInt(100, 10_000),

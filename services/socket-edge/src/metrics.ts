@@ -9,6 +9,20 @@ export type DeliveryTarget = 'socket' | 'offline';
 export type SendOutcome = 'stored' | 'failed';
 
 /**
+ * What became of a `typing` event: published to the partner's edges, dropped as a repeat within
+ * the throttle window, dropped because presence shows the partner offline (no socket would get
+ * it), dropped because the publish failed, or refused with an error.
+ */
+export type TypingOutcome =
+  'relayed' | 'throttled' | 'partner_offline' | 'publish_failed' | 'refused';
+
+/**
+ * What became of a `mark-delivered`: the watermark moved and the sender is told, it moved
+ * past the caller's own messages only or not at all (nothing to tell), or it was refused.
+ */
+export type ReceiptOutcome = 'announced' | 'unchanged' | 'refused';
+
+/**
  * What socket-edge counts. Labels hold only fixed vocabularies (results, error codes of the
  * catalogue, delivery event names), never user or conversation ids.
  */
@@ -21,6 +35,13 @@ export interface EdgeMetrics {
   sendRejected(code: string): void;
   delivered(event: DeliveryV1['event'], target: DeliveryTarget): void;
   offlineQueuePushed(): void;
+  /**
+   * A delivery reached chat.offline (no edge queue took it) and was dropped, being no message;
+   * `delivery-batch` for a chat.delivery-batch.v1 (answers to senders with no socket).
+   */
+  unroutedDropped(event: DeliveryV1['event'] | 'delivery-batch'): void;
+  typing(outcome: TypingOutcome): void;
+  receipt(outcome: ReceiptOutcome): void;
   /** Starts timing one send-message; call the result once with how it ended. */
   startSendTimer(): (outcome: SendOutcome) => void;
 }
@@ -58,6 +79,24 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
     help: 'Messages pushed onto offline queues in Redis',
     registers,
   });
+  const unroutedDrops = new Counter({
+    name: 'chat_unrouted_deliveries_dropped_total',
+    help: 'Deliveries that reached chat.offline (no edge had a socket of the user) and were dropped because only messages are kept offline, by event',
+    labelNames: ['event'] as const,
+    registers,
+  });
+  const typingEvents = new Counter({
+    name: 'chat_typing_events_total',
+    help: 'typing events by outcome: relayed to the partner, or dropped (throttled, partner_offline, publish_failed) or refused with an error',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const receipts = new Counter({
+    name: 'chat_delivery_receipts_total',
+    help: 'mark-delivered events by outcome: announced to the sender, unchanged (nothing new was delivered) or refused with an error',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const sendAckSeconds = new Histogram({
     name: 'chat_send_ack_seconds',
     help: 'Time from a send-message event to its outcome (the stored message or a failure)',
@@ -78,6 +117,9 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
       sendRequests.inc({ result: 'rejected', code: isErrorCode(code) ? code : 'INTERNAL' }),
     delivered: (event, target) => deliveries.inc({ event, target }),
     offlineQueuePushed: () => offlineQueuePushes.inc(),
+    unroutedDropped: (event) => unroutedDrops.inc({ event }),
+    typing: (outcome) => typingEvents.inc({ outcome }),
+    receipt: (outcome) => receipts.inc({ outcome }),
     startSendTimer() {
       const end = sendAckSeconds.startTimer();
       return (outcome) => {

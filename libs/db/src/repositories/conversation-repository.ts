@@ -31,6 +31,25 @@ export interface ReadResult {
   readAt: Date;
 }
 
+/** One `mark-delivered`: `userId`'s devices have the conversation's messages up to `upToSeq`. */
+export interface DeliveredMark {
+  conversationId: string;
+  userId: string;
+  upToSeq: number;
+}
+
+/**
+ * What became of the marks of one (conversation, user): whether the user is a member, the
+ * conversation's last seq (marks beyond it were not applied), and — when the watermark moved
+ * past messages the user received — the announcement for the sender.
+ */
+export interface DeliveredOutcome {
+  member: boolean;
+  lastSeq: number;
+  /** The newest message to the user the move covered; absent when nothing new reached them. */
+  announced?: { upToSeq: number; upToMessageId: string; deliveredAt: Date };
+}
+
 export interface ConversationStore {
   isMember(conversationId: string, userId: string): Promise<boolean>;
   /**
@@ -71,7 +90,22 @@ export interface ConversationStore {
    * of its own. Throws AppError NOT_A_MEMBER when the reader is not a member.
    */
   markRead(conversationId: string, readerId: string, trx?: Knex.Transaction): Promise<ReadResult>;
+  /**
+   * Raises delivered watermarks, many in one statement (in `trx` when given): per
+   * (conversation, user) to the highest of its marks that is not beyond the conversation's last
+   * message; a watermark never goes back, and marks at or below it (or below the read watermark:
+   * read implies delivered) change nothing. Keyed by `deliveredKey`; a mark whose conversation
+   * does not exist, or whose user is not a member, comes back with `member: false`.
+   */
+  markDeliveredEach(
+    marks: readonly DeliveredMark[],
+    trx?: Knex.Transaction,
+  ): Promise<Map<string, DeliveredOutcome>>;
 }
+
+/** The key of a (conversation, user) in markDeliveredEach's answer. */
+export const deliveredKey = (conversationId: string, userId: string) =>
+  `${conversationId} ${userId}`;
 
 /** A `cursor` that this store did not hand out. */
 export class InvalidCursorError extends AppError {
@@ -145,6 +179,59 @@ const UNREAD_AND_PARTNERS_OF_EACH = `
   left join (
     select user_id, array_agg(partner) as partners from chat_partners group by user_id
   ) cp on cp.user_id = u.user_id`;
+
+/*
+ * Delivered watermarks for a batch of marks, in one statement:
+ * - `pairs`: per (conversation, user) the highest mark not beyond the conversation's last seq
+ *   (`target`, null when every mark is beyond it), with that last seq;
+ * - `locked`: the member rows, locked in key order (two batches cannot deadlock on each other;
+ *   like storeMessages and markRead, nothing here locks a member row before a conversation row,
+ *   since no conversation row is locked at all), with their watermark as it is now — FOR UPDATE
+ *   reads the latest committed version, so `old_seq` is exact under concurrent marks;
+ * - `moved`: the rows whose watermark rises;
+ * - `announced`: of those, the newest message the user received within the rise, if any.
+ * The answer has a row per existing conversation asked about.
+ */
+const MARK_DELIVERED = `
+  with pairs as (
+    select a.conversation_id, a.user_id, c.last_seq,
+      max(a.seq) filter (where a.seq <= c.last_seq) as target
+    from unnest(?::text[], ?::text[], ?::bigint[]) as a (conversation_id, user_id, seq)
+    join conversations c on c.id = a.conversation_id
+    group by a.conversation_id, a.user_id, c.last_seq
+  ), locked as (
+    select m.conversation_id, m.user_id, p.target,
+      greatest(m.last_delivered_seq, m.last_read_seq) as old_seq
+    from conversation_members m
+    join pairs p on p.conversation_id = m.conversation_id and p.user_id = m.user_id
+    where p.target is not null
+    order by m.conversation_id, m.user_id
+    for update of m
+  ), moved as (
+    update conversation_members m set last_delivered_seq = l.target
+    from locked l
+    where m.conversation_id = l.conversation_id and m.user_id = l.user_id
+      and l.target > l.old_seq
+    returning m.conversation_id, m.user_id, l.old_seq, l.target
+  ), announced as (
+    select mv.conversation_id, mv.user_id, newest.seq, newest.id
+    from moved mv
+    cross join lateral (
+      select r.seq, r.id from messages r
+      where r.conversation_id = mv.conversation_id and r.receiver_id = mv.user_id
+        and r.seq > mv.old_seq and r.seq <= mv.target and r.deleted_at is null
+      order by r.seq desc
+      limit 1
+    ) newest
+  )
+  select p.conversation_id, p.user_id, p.last_seq,
+    exists (
+      select 1 from conversation_members m
+      where m.conversation_id = p.conversation_id and m.user_id = p.user_id
+    ) as member,
+    an.seq as announced_seq, an.id as announced_id, now() as delivered_at
+  from pairs p
+  left join announced an on an.conversation_id = p.conversation_id and an.user_id = p.user_id`;
 
 export function createConversationStore(knex: Knex): ConversationStore {
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
@@ -263,7 +350,13 @@ export function createConversationStore(knex: Knex): ConversationStore {
       }
       const [updated] = (await tx('conversation_members')
         .where({ conversation_id: conversationId, user_id: readerId })
-        .update({ last_read_seq: upToSeq, unread_count: 0, last_read_at: tx.fn.now() })
+        .update({
+          last_read_seq: upToSeq,
+          // Read implies delivered.
+          last_delivered_seq: tx.raw('greatest(last_delivered_seq, ?::bigint)', [upToSeq]),
+          unread_count: 0,
+          last_read_at: tx.fn.now(),
+        })
         .returning('last_read_at')) as { last_read_at: Date }[];
       // Advancing over only the reader's own messages reads nothing new.
       return {
@@ -275,6 +368,53 @@ export function createConversationStore(knex: Knex): ConversationStore {
     });
   }
 
+  async function markDeliveredEach(
+    marks: readonly DeliveredMark[],
+    trx?: Knex.Transaction,
+  ): Promise<Map<string, DeliveredOutcome>> {
+    const outcomes = new Map<string, DeliveredOutcome>();
+    if (marks.length === 0) return outcomes;
+    for (const mark of marks) {
+      if (!Number.isSafeInteger(mark.upToSeq) || mark.upToSeq < 1) {
+        throw new RangeError(`upToSeq must be a positive integer, got ${mark.upToSeq}`);
+      }
+    }
+    const { rows } = await (trx ?? knex).raw<{
+      rows: {
+        conversation_id: string;
+        user_id: string;
+        last_seq: string;
+        member: boolean;
+        announced_seq: string | null;
+        announced_id: string | null;
+        delivered_at: Date;
+      }[];
+    }>(MARK_DELIVERED, [
+      marks.map((mark) => mark.conversationId),
+      marks.map((mark) => mark.userId),
+      marks.map((mark) => mark.upToSeq),
+    ]);
+    for (const mark of marks) {
+      outcomes.set(deliveredKey(mark.conversationId, mark.userId), { member: false, lastSeq: 0 });
+    }
+    for (const row of rows) {
+      outcomes.set(deliveredKey(row.conversation_id, row.user_id), {
+        member: row.member,
+        lastSeq: Number(row.last_seq),
+        ...(row.member &&
+          row.announced_seq !== null &&
+          row.announced_id !== null && {
+            announced: {
+              upToSeq: Number(row.announced_seq),
+              upToMessageId: row.announced_id,
+              deliveredAt: row.delivered_at,
+            },
+          }),
+      });
+    }
+    return outcomes;
+  }
+
   return withRedactedErrors({
     isMember,
     listConversations,
@@ -283,6 +423,7 @@ export function createConversationStore(knex: Knex): ConversationStore {
     totalUnread,
     unreadAndPartnersOfEach,
     markRead,
+    markDeliveredEach,
   });
 }
 

@@ -10,6 +10,7 @@ import {
 } from './booking-repository';
 import { isUniqueViolation, withRedactedErrors } from './db-errors';
 import {
+  DELIVERED_SQL,
   MESSAGE_COLUMNS,
   selectMessages,
   toStoredMessage,
@@ -127,7 +128,7 @@ function storeMessagesSql(gated: boolean): string {
     : `accepted as (select * from input),`;
   const refused = gated
     ? `union all
-  select 'refused', g.known, false, null, null, null, i.sender_id, null, null,
+  select 'refused', g.known, false, false, null, null, null, i.sender_id, null, null,
     i.client_message_id, null, null
   from input i
   join gate g on g.low = i.pair_low and g.high = i.pair_high
@@ -199,9 +200,10 @@ function storeMessagesSql(gated: boolean): string {
     join totals t on t.conversation_id = n.conversation_id
     returning ${columns}
   )
-  select 'created' as outcome, true as known, false as read, ${columns} from inserted
+  select 'created' as outcome, true as known, false as read, false as delivered, ${columns}
+  from inserted
   union all
-  select 'existing', true, coalesce(r.last_read_seq >= m.seq, false),
+  select 'existing', true, coalesce(r.last_read_seq >= m.seq, false), ${DELIVERED_SQL('r', 'm')},
     ${MESSAGE_COLUMNS.map((column) => `m.${column}`).join(', ')}
   from existing e
   join messages m on m.id = e.id

@@ -14,6 +14,7 @@ interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   read: boolean;
+  delivered: boolean;
 }
 
 export const MESSAGE_COLUMNS = [
@@ -28,7 +29,14 @@ export const MESSAGE_COLUMNS = [
   'edited_at',
 ] as const;
 
-/** Messages (alias `m`) with their derived `read` flag; callers add where/order/limit. */
+/**
+ * Read implies delivered; the greater of the two watermarks also covers members read before
+ * the delivered watermark existed (migration 003 did not back-fill it).
+ */
+export const DELIVERED_SQL = (member: string, message: string) =>
+  `coalesce(greatest(${member}.last_delivered_seq, ${member}.last_read_seq) >= ${message}.seq, false)`;
+
+/** Messages (alias `m`) with their derived `read` and `delivered` flags; callers add where/order/limit. */
 export function selectMessages(db: Knex): Knex.QueryBuilder {
   return db('messages as m')
     .leftJoin('conversation_members as r', (join) =>
@@ -39,6 +47,7 @@ export function selectMessages(db: Knex): Knex.QueryBuilder {
     .select([
       ...MESSAGE_COLUMNS.map((column) => `m.${column}`),
       db.raw('coalesce(r.last_read_seq >= m.seq, false) as read'),
+      db.raw(`${DELIVERED_SQL('r', 'm')} as delivered`),
     ]);
 }
 
@@ -55,6 +64,7 @@ export function toStoredMessage(row: MessageRow): StoredMessage {
     createdAt: row.created_at,
     editedAt: row.edited_at,
     read: row.read,
+    delivered: row.delivered,
   };
 }
 

@@ -17,6 +17,19 @@ export interface OutboxStore {
   /** Adds an event inside the caller's transaction, so it exists exactly when their write does. */
   add(trx: Knex.Transaction, entry: OutboxEntry): Promise<{ id: string }>;
   /**
+   * Adds events inside the caller's transaction, already claimed by the caller for the lease
+   * (see createOutboxStore): the writer publishes them itself right after its commit, without
+   * waiting for a relay's poll, then calls `settleClaimed`. Should it die first, a relay
+   * publishes them once the lease ends. Returns the rows added.
+   */
+  addClaimed(trx: Knex.Transaction, entries: readonly OutboxEntry[]): Promise<OutboxRow[]>;
+  /**
+   * Ends the writer's claim: `published` rows are deleted (their writer delivered them; events
+   * as frequent as delivery receipts would make a week of kept rows the largest table), the
+   * `unpublished` ones are released to the relays at once.
+   */
+  settleClaimed(published: readonly string[], unpublished: readonly string[]): Promise<void>;
+  /**
    * Claims up to `limit` unpublished rows, oldest first, publishes them one by one in that order
    * and marks them published. Several relays can run: a claimed row is leased to one of them
    * for `leaseMs` (see createOutboxStore). Delivery is at least once: a crash after publishing
@@ -70,6 +83,43 @@ export function createOutboxStore(knex: Knex, options: OutboxStoreOptions = {}):
       })
       .returning('id')) as { id: string }[];
     return { id: String(row!.id) };
+  }
+
+  async function addClaimed(
+    trx: Knex.Transaction,
+    entries: readonly OutboxEntry[],
+  ): Promise<OutboxRow[]> {
+    if (entries.length === 0) return [];
+    const rows = (await trx('outbox')
+      .insert(
+        entries.map((entry) => ({
+          exchange: entry.exchange,
+          routing_key: entry.routingKey,
+          payload: JSON.stringify(entry.payload),
+          locked_until: trx.raw(`now() + ? * interval '1 millisecond'`, [leaseMs]),
+        })),
+      )
+      .returning(['id', 'exchange', 'routing_key', 'payload', 'created_at'])) as StoredRow[];
+    return rows.map((row) => ({
+      id: String(row.id),
+      exchange: row.exchange,
+      routingKey: row.routing_key,
+      payload: row.payload,
+      createdAt: row.created_at,
+    }));
+  }
+
+  async function settleClaimed(
+    published: readonly string[],
+    unpublished: readonly string[],
+  ): Promise<void> {
+    if (published.length > 0) await knex('outbox').whereIn('id', published).delete();
+    if (unpublished.length > 0) {
+      await knex('outbox')
+        .whereIn('id', unpublished)
+        .whereNull('published_at')
+        .update({ locked_until: null });
+    }
   }
 
   /** Leases the oldest free pending rows; returns them in id order with the lease's end. */
@@ -150,5 +200,5 @@ export function createOutboxStore(knex: Knex, options: OutboxStoreOptions = {}):
     return knex('outbox').whereIn('id', oldest).delete();
   }
 
-  return withRedactedErrors({ add, publishPending, prunePublished });
+  return withRedactedErrors({ add, addClaimed, settleClaimed, publishPending, prunePublished });
 }

@@ -19,6 +19,8 @@ export interface DeliveryRouterDeps {
   offlineQueue: OfflineQueue;
   metrics: EdgeMetrics;
   logger: Logger;
+  /** Told when a conversation-closed reaches this node (a booking ended): typing stops at once. */
+  onConversationClosed?: (conversationId: string) => void;
 }
 
 export function parseDelivery(body: unknown): DeliveryV1 {
@@ -58,7 +60,7 @@ export function parseDeliveries(
  * Consumes this node's delivery queue: emits each delivery once to the user's sockets here
  * (their user room only, so a socket that also joined the conversation room gets one copy).
  * When the user's last socket here left meanwhile, a message goes to the offline queue
- * instead of being dropped.
+ * instead of being dropped; anything else (receipts, presence, typing) is dropped.
  */
 export interface DeliveryRouter {
   /** Consumer of this node's delivery queue. */
@@ -107,6 +109,7 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
         break;
       }
       case 'conversation-closed': {
+        deps.onConversationClosed?.(delivery.payload.conversationId);
         const conversation = conversationRoom(delivery.payload.conversationId);
         room.emit('conversation-closed', delivery.payload);
         io.in(userRoom(userId)).socketsLeave(conversation);
@@ -114,6 +117,12 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
       }
       case 'messages-read':
         room.emit('messages-read', delivery.payload);
+        break;
+      case 'message-delivered':
+        room.emit('message-delivered', delivery.payload);
+        break;
+      case 'typing':
+        room.emit('typing', delivery.payload);
         break;
       case 'user-online':
       case 'user-offline':

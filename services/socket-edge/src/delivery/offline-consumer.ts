@@ -11,7 +11,8 @@ const HOPS_HEADER = 'x-offline-hops';
 /**
  * Consumes chat.offline — deliveries that found no edge queue bound to the user — and keeps
  * the messages in the user's offline queue. Other deliveries (confirmations, receipts,
- * presence) mean nothing to a user who is not there and are dropped.
+ * presence, typing notices) mean nothing to a user who is not there and are dropped, counted
+ * by event (chat_unrouted_deliveries_dropped_total).
  *
  * A user who connected just after the delivery was routed is online by now but would not see
  * the message until the next connect; such a delivery is routed once more instead.
@@ -29,7 +30,10 @@ export function createOfflineConsumer(deps: {
     // A batch here holds answers for senders with no socket anywhere: nothing to keep.
     const { deliveries } = parseDeliveries(received.json(), () => false);
     const delivery = deliveries[0];
-    if (delivery?.event !== 'new-message') return;
+    if (delivery?.event !== 'new-message') {
+      deps.metrics.unroutedDropped(delivery?.event ?? 'delivery-batch');
+      return;
+    }
     const hops = Number(received.headers[HOPS_HEADER] ?? 0);
     if (hops < 1 && (await deps.presence.isOnline(delivery.userId))) {
       await deps.broker.publish(

@@ -5,6 +5,7 @@ import type {
   ConnectedPayload,
   SendMessageAck,
   ServerToClientEvents,
+  SignalAck,
 } from '@chat/contracts';
 import { mintToken } from '@chat/testing';
 
@@ -100,6 +101,24 @@ export function sendWithAck(
         payload as never,
         ((error: Error | null, ack: SendMessageAck) =>
           error ? reject(error) : resolve(ack)) as never,
+      );
+  });
+}
+
+/** Emits `typing` or `mark-delivered` (any payload, malformed too) with an acknowledgement and resolves with it. */
+export function signalWithAck(
+  socket: ClientSocket,
+  event: 'typing' | 'mark-delivered',
+  payload: unknown,
+  timeoutMs = 10_000,
+): Promise<SignalAck> {
+  return new Promise((resolve, reject) => {
+    socket
+      .timeout(timeoutMs)
+      .emit(
+        event,
+        payload as never,
+        ((error: Error | null, ack: SignalAck) => (error ? reject(error) : resolve(ack))) as never,
       );
   });
 }
