@@ -48,7 +48,7 @@ describe('the demo chat page in Chromium, against the system npm start runs', ()
     expect(problems).toEqual([]);
   });
 
-  it('when a student and a tutor with a booking chat, then messages go both ways live with typing, delivered and read ticks, and the student gets what was sent while away, in order', async () => {
+  it('when a student and a tutor with a booking chat, then messages go both ways live with typing, delivered and read ticks, each sees the other come and go, and the student gets what was sent while away, in order', async () => {
     // Sam signs in from the sign-in list: both tutors are listed, neither written to yet.
     const sam = await open(studentBrowser, 'student');
     await sam.signIn(SAM);
@@ -91,31 +91,41 @@ describe('the demo chat page in Chromium, against the system npm start runs', ()
     await tara.untilStatus('Sure, fractions it is.', 'read');
     await tara.screenshot('reply-read');
 
-    // Sam closes the tab: Tara sees him go offline, and her messages stay "sent".
+    // Tara closes her tab and comes back: Sam's list shows her dot go grey, then green.
+    await tara.close();
+    await sam.untilPresence(TARA, 'offline');
+    const taraBack = await open(tutorBrowser, 'tutor-back', TARA);
+    await taraBack.untilConnected();
+    await sam.untilPresence(TARA, 'online');
+    await sam.screenshot('tutor-back-online');
+    await taraBack.openConversation(SAM, 'Sam (student)');
+    await taraBack.untilMessages(conversation);
+
+    // Sam closes his tab: Tara sees him go offline, and her messages stay "sent".
     await sam.close();
-    await tara.untilPresence(SAM, 'offline');
+    await taraBack.untilPresence(SAM, 'offline');
     const missed = [
       'While you were away: 1/3',
       'While you were away: 2/3',
       'While you were away: 3/3',
     ];
-    for (const text of missed) await tara.send(text);
-    await tara.untilMessages([...conversation, ...missed]);
-    for (const text of missed) await tara.untilStatus(text, 'sent');
-    await tara.screenshot('sent-while-student-away');
+    for (const text of missed) await taraBack.send(text);
+    await taraBack.untilMessages([...conversation, ...missed]);
+    for (const text of missed) await taraBack.untilStatus(text, 'sent');
+    await taraBack.screenshot('sent-while-student-away');
 
     // Sam comes back (the address keeps him signed in): three unread, then all of it in order.
     const samAgain = await open(studentBrowser, 'student-back', SAM);
     await samAgain.untilConnected();
-    await tara.untilPresence(SAM, 'online');
+    await taraBack.untilPresence(SAM, 'online');
     await samAgain.untilUnread(TARA, 3);
     await samAgain.untilPreview(TARA, 'While you were away: 3/3');
     await samAgain.screenshot('back-with-unread');
     await samAgain.openConversation(TARA, 'Tara (tutor)');
     await samAgain.untilMessages([...conversation, ...missed]);
-    for (const text of missed) await tara.untilStatus(text, 'read');
+    for (const text of missed) await taraBack.untilStatus(text, 'read');
     await samAgain.screenshot('caught-up');
-    await tara.screenshot('missed-messages-read');
+    await taraBack.screenshot('missed-messages-read');
   });
 
   it('when the student’s network drops, then what he sends meanwhile waits as "sending" and goes out, in order, once it is back', async () => {
@@ -123,8 +133,6 @@ describe('the demo chat page in Chromium, against the system npm start runs', ()
     await sam.untilConnected();
     const tara = await open(tutorBrowser, 'tutor-2', TARA);
     await tara.untilConnected();
-    // Tara came online after Sam: his list shows her dot go green.
-    await sam.untilPresence(TARA, 'online');
     await sam.openConversation(TARA, 'Tara (tutor)');
     await tara.openConversation(SAM, 'Sam (student)');
 
