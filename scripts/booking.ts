@@ -8,11 +8,12 @@
  * exchange message-service consumes, in any namespace (TutorGo's exchange is never prefixed). The booking id defaults to one derived from the pair, so
  * `cancel` finds the booking `confirm` made.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import amqplib from 'amqplib';
 import { ConfigError, loadConfig, sharedEnv } from '@chat/config';
 import { bookingEventSchema, type BookingEvent, type BookingStatus } from '@chat/contracts';
+import { localBookingId } from '@chat/db';
 import { messageServiceEnv } from '../services/message-service/src/config';
 
 const USAGE = `Usage: npm run booking -- <confirm|cancel|complete> <studentId> <tutorId> [--booking-id <id>]
@@ -58,7 +59,7 @@ function readArgs(argv: string[]): BookingEvent {
   if (studentId === tutorId) throw new UsageError('studentId and tutorId must differ');
   const bookingId = parsed.values['booking-id'];
   const result = bookingEventSchema.safeParse({
-    bookingId: typeof bookingId === 'string' ? bookingId : pairBookingId(studentId!, tutorId),
+    bookingId: typeof bookingId === 'string' ? bookingId : localBookingId(studentId!, tutorId),
     studentId,
     tutorId,
     status,
@@ -69,12 +70,6 @@ function readArgs(argv: string[]): BookingEvent {
     throw new UsageError(`${issue?.path.join('.') || 'arguments'} ${issue?.message ?? 'invalid'}`);
   }
   return result.data;
-}
-
-/** The same id for the same student and tutor, whoever runs the script. */
-function pairBookingId(studentId: string, tutorId: string): string {
-  const digest = createHash('sha256').update(`${studentId}\n${tutorId}`).digest('hex');
-  return `local-${digest.slice(0, 24)}`;
 }
 
 async function main(): Promise<void> {

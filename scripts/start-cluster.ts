@@ -22,6 +22,7 @@ import {
 } from './cluster/cluster-plan';
 import { hostPort } from './cluster/gateway-config';
 import { startGatewayProcess, type GatewayProcess } from './cluster/gateway-process';
+import { buildDemoPageBundle } from './support/demo-page-bundle';
 import { applyDevelopmentSecret, warnOfDevelopmentSecret } from './support/development-secret';
 import { assertPortsFree } from './support/ports-free';
 import { stopWhenOrphaned } from './support/stop-when-orphaned';
@@ -50,6 +51,7 @@ runService('tutorgo-chat-cluster', async (closer) => {
   if (usesDevSecret) warnOfDevelopmentSecret(logger, config.chatServiceHost);
 
   await prepareDatabase(config.databaseUrl, logger);
+  await buildDemoPageBundle(loadHistoryServiceConfig(), logger);
 
   const children = new Map<ClusterProcess, Child>();
   const started: { gateway?: GatewayProcess } = {};

@@ -24,6 +24,7 @@ import { startHealthServer } from '../services/message-service/src/health-server
 import { startSocketEdge } from '../services/socket-edge/src/app';
 import { loadSocketEdgeConfig } from '../services/socket-edge/src/config';
 import { createEdgeReadiness } from '../services/socket-edge/src/http-endpoints';
+import { buildDemoPageBundle } from './support/demo-page-bundle';
 import { applyDevelopmentSecret, warnOfDevelopmentSecret } from './support/development-secret';
 import { assertPortsFree } from './support/ports-free';
 import { stopWhenOrphaned } from './support/stop-when-orphaned';
@@ -60,6 +61,7 @@ runService('tutorgo-chat', async (closer) => {
   });
   const metrics = createMetricsRegistry('tutorgo-chat');
   if (usesDevSecret) warnOfDevelopmentSecret(logger, common.chatServiceHost);
+  await buildDemoPageBundle(historyConfig, logger);
 
   if (await ensureDatabaseExists(historyConfig.databaseUrl)) logger.info('created the database');
   const db = await openDb(closer, historyConfig, logger);

@@ -26,7 +26,7 @@ describe('README', () => {
         }
       ).scripts,
     );
-    const named = [...readme.matchAll(/npm run (?:-s )?([a-z:-]+)/g)].map((match) => match[1]);
+    const named = [...readme.matchAll(/npm run (?:-s )?([a-z0-9:-]+)/g)].map((match) => match[1]);
     for (const script of new Set(named)) expect(scripts).toContain(script);
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateDtsBundle } from 'dts-bundle-generator';
 import { build, type BuildOptions } from 'esbuild';
+import { BROWSER_BUNDLE, buildBrowserBundle, chatClientBuildOptions } from './build-browser-bundle';
 
 const root = join(__dirname, '..', '..');
 const entry = join(root, 'libs/chat-client/src/index.ts');
@@ -24,14 +25,7 @@ export async function buildChatClient(
   logLevel: BuildOptions['logLevel'] = 'warning',
 ): Promise<ChatClientBuild> {
   await mkdir(outdir, { recursive: true });
-  const common: BuildOptions = {
-    entryPoints: [entry],
-    bundle: true,
-    tsconfig: join(root, 'tsconfig.json'),
-    target: 'es2020',
-    sourcemap: true,
-    logLevel,
-  };
+  const common: BuildOptions = { ...chatClientBuildOptions, logLevel };
   await Promise.all([
     build({
       ...common,
@@ -47,13 +41,7 @@ export async function buildChatClient(
       external: ['socket.io-client'],
       outfile: join(outdir, 'index.cjs'),
     }),
-    build({
-      ...common,
-      platform: 'browser',
-      format: 'esm',
-      minify: true,
-      outfile: join(outdir, 'chat-client.browser.js'),
-    }),
+    buildBrowserBundle(outdir, logLevel),
   ]);
 
   const [declarations] = generateDtsBundle(
@@ -69,6 +57,6 @@ export async function buildChatClient(
   await writeFile(join(outdir, 'index.d.mts'), declarations);
   await writeFile(join(outdir, 'index.d.cts'), declarations);
   return {
-    files: ['index.mjs', 'index.cjs', 'chat-client.browser.js', 'index.d.mts', 'index.d.cts'],
+    files: ['index.mjs', 'index.cjs', BROWSER_BUNDLE, 'index.d.mts', 'index.d.cts'],
   };
 }

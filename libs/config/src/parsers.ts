@@ -72,6 +72,14 @@ export const boolean = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** Like boolean, but unset stays undefined, for a default that depends on another setting. */
+export const optionalBoolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .optional()
+  .transform((value) =>
+    value === undefined ? undefined : value === 'true' || value === '1' || value === 'yes',
+  );
+
 export const logLevel = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -242,6 +242,13 @@ describe('parsers', () => {
     expect(valueOf(parse.boolean(false), 'on')).toEqual({ error: 'must be true or false' });
   });
 
+  it('when an optional boolean is unset, then it stays undefined; set, it parses like a boolean', () => {
+    expect(valueOf(parse.optionalBoolean, undefined)).toEqual({ value: undefined });
+    expect(valueOf(parse.optionalBoolean, 'yes')).toEqual({ value: true });
+    expect(valueOf(parse.optionalBoolean, '0')).toEqual({ value: false });
+    expect(valueOf(parse.optionalBoolean, 'on')).toEqual({ error: 'must be true or false' });
+  });
+
   it('when a log level is unknown, then the message lists the levels', () => {
     expect(valueOf(parse.logLevel, 'verbose')).toEqual({
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

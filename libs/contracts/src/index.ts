@@ -9,3 +9,4 @@ export * from './topology';
 export * from './send-rules';
 export * from './history-api';
 export * from './describe-issue';
+export * from './demo-api';

@@ -1,5 +1,6 @@
 export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
+export { localBookingId } from './local-booking-id';
 export {
   lockSpace,
   openLockSession,

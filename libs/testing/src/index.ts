@@ -17,3 +17,4 @@ export { queueCounts, type QueueCount } from './queue-counts';
 export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
 export * from './tokens';
 export { metricValue, parseMetricSamples, type MetricSample } from './metrics-text';
+export { freePort } from './free-port';

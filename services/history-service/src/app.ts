@@ -1,8 +1,15 @@
 import express from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@chat/auth';
 import { buildAsyncApiDocument, chatTopology, type Broker } from '@chat/broker';
+import { DEV_JWT_SECRET } from '@chat/config';
 import { topologyNames } from '@chat/contracts';
-import { createConversationStore, createMessageStore, createOutboxStore, type Db } from '@chat/db';
+import {
+  createBookingStore,
+  createConversationStore,
+  createMessageStore,
+  createOutboxStore,
+  type Db,
+} from '@chat/db';
 import {
   createMetricsRegistry,
   type HealthReport,
@@ -10,7 +17,11 @@ import {
   type Registry,
 } from '@chat/observability';
 import { createRateLimit, type RedisClient } from '@chat/redis';
-import type { HistoryServiceConfig } from './config';
+import { isDemoPageOn, isDemoSignInOn, type HistoryServiceConfig } from './config';
+import { CHAT_CLIENT_DIST } from './demo/chat-client-bundle';
+import { seedDemoBookings } from './demo/demo-bookings';
+import { createDemoTokens } from './demo/demo-tokens';
+import { DEMO_USERS } from './demo/demo-users';
 import { createAuthentication } from './http/auth';
 import { createCors } from './http/cors';
 import { createErrorHandler, notFound } from './http/errors';
@@ -22,6 +33,7 @@ import { createHistoryMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { startOutboxRelay } from './outbox-relay';
 import { createConversationRoutes } from './routes/conversations';
+import { createDemoRoutes } from './routes/demo';
 import { createDocsRoutes } from './routes/docs';
 import { createHealthRoutes, createHistoryReadiness } from './routes/health';
 import { createMessageRoutes } from './routes/messages';
@@ -45,13 +57,16 @@ export interface HistoryAppDeps {
    * process metrics.
    */
   metrics?: Registry;
+  /** Where the demo page finds chat-client.browser.js; default libs/chat-client/dist. */
+  demoBundleDir?: string;
 }
 
 /**
  * The REST API as an Express app, with nothing started: /chat/conversations/:userId,
  * /chat/messages/:conversationId, PATCH /chat/conversations/:conversationId/read,
- * /chat/openapi.json, /chat/asyncapi.json, /chat/docs, /healthz, /readyz (ok or unavailable only) and, for OPS_TOKEN
- * holders, /metrics. Anything else is a 404 in the
+ * /chat/openapi.json, /chat/asyncapi.json, /chat/docs, /healthz, /readyz (ok or unavailable
+ * only), for OPS_TOKEN holders /metrics, and in development the demo page under /chat/demo.
+ * Anything else is a 404 in the
  * error shape. It is a plain request listener, so it can share an http.Server with Socket.IO:
  * create the server with it (`http.createServer(app)`) before Socket.IO attaches, and Socket.IO
  * takes /socket.io while the app gets the rest.
@@ -109,6 +124,15 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
   );
   app.use(createMetricsRoutes(registry, config.opsToken));
   app.use(createDocsRoutes({ openapi: buildOpenApiDocument(), asyncapi: buildAsyncApiDocument() }));
+  if (isDemoPageOn(config)) {
+    app.use(
+      createDemoRoutes({
+        users: DEMO_USERS,
+        tokens: isDemoSignInOn(config) ? createDemoTokens(DEV_JWT_SECRET) : undefined,
+        bundleDir: deps.demoBundleDir ?? CHAT_CLIENT_DIST,
+      }),
+    );
+  }
   app.use(createConversationRoutes({ conversations, markRead, guard }));
   app.use(createMessageRoutes({ conversations, messages, guard }));
   app.use(notFound);
@@ -144,8 +168,18 @@ export async function startHistoryService(deps: HistoryServiceDeps): Promise<His
     pollIntervalMs: config.outboxPollMs,
     retentionMs: config.outboxRetentionHours * 3_600_000,
   });
+  const log = deps.logger.child({ module: 'history' });
+  if (isDemoSignInOn(config)) {
+    const seeded = await seedDemoBookings(createBookingStore(deps.db.knex));
+    log.info(
+      { users: DEMO_USERS.map((user) => user.userId), bookingsSeeded: seeded },
+      'demo page at /chat/demo, signing in its demo users with the development secret',
+    );
+  } else if (isDemoPageOn(config)) {
+    log.info('demo page at /chat/demo; its sign-in needs the development secret of npm start');
+  }
   const app = createHistoryApp({ ...deps, onOutboxWrite: relay.kick });
-  deps.logger.child({ module: 'history' }).info('history-service ready');
+  log.info('history-service ready');
   return {
     app,
     readiness: createHistoryReadiness({ db: deps.db, redis: deps.redis }),
