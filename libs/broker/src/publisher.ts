@@ -23,24 +23,6 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
   let confirmChannel: Promise<ConfirmChannel> | undefined;
   /** The channel once open: publishes skip two awaits per message on the hot path. */
   let openChannel: ConfirmChannel | undefined;
-  /** Set while the connection's write buffer is full: publishes wait for it to drain. */
-  let drained: Promise<void> | undefined;
-
-  /** Resolves when `channel` drains (or closes: the publish then fails and is retried). */
-  function waitForDrain(channel: ConfirmChannel): Promise<void> {
-    drained ??= new Promise<void>((resolve) => {
-      const done = () => {
-        channel.off('drain', done);
-        channel.off('close', done);
-        drained = undefined;
-        resolve();
-      };
-      channel.on('drain', done);
-      channel.on('close', done);
-    });
-    return drained;
-  }
-
   function channelOn(current: ChannelModel): Promise<ConfirmChannel> {
     confirmChannel ??= current.createConfirmChannel().then((channel) => {
       channel.on('error', (error: Error) => log.warn({ err: error }, 'publish channel error'));
@@ -70,8 +52,6 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     options: PublishOptions & { messageId: string },
     deadline: number,
   ): Promise<void> {
-    // Backpressure: past the high-water mark amqplib still buffers whatever it is given.
-    if (drained) await drained;
     let channel = openChannel;
     if (!channel) {
       const opening = channelOn(await state.waitForConnection(deadline));
@@ -92,7 +72,7 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
         Math.max(0, deadline - Date.now()),
       );
       try {
-        const accepted = channel.publish(
+        channel.publish(
           exchange,
           routingKey,
           content,
@@ -125,7 +105,6 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
             else resolve();
           },
         );
-        if (!accepted) void waitForDrain(channel);
       } catch (error) {
         // publish() throws at once on a channel that closed meanwhile: no timer left behind.
         clearTimeout(timer);
