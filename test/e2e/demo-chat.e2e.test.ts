@@ -98,6 +98,8 @@ describe('the demo chat page in Chromium, against the system npm start runs', ()
     await taraBack.untilConnected();
     await sam.untilPresence(TARA, 'online');
     await sam.screenshot('tutor-back-online');
+    // Sam was online before Tara came back: she knows it from `connected`, not from a change.
+    await taraBack.untilPresence(SAM, 'online');
     await taraBack.openConversation(SAM, 'Sam (student)');
     await taraBack.untilMessages(conversation);
 

@@ -8,9 +8,10 @@ export interface PresenceBook {
 }
 
 /**
- * Partners' presence as `user-online` / `user-offline` told it. The server tells changes, not
- * the state at connect, so a user never heard of is `unknown`, and everyone becomes `unknown`
- * again while this client is disconnected.
+ * Partners' presence: the state `connected` reports, then the changes `user-online` /
+ * `user-offline` tell. A user never heard of is `unknown` (not a partner now, or a server older
+ * than `connected.partnerPresence`), and everyone becomes `unknown` again while this client is
+ * disconnected.
  */
 export function createPresence(onChange: (change: PresenceChange) => void): PresenceBook {
   const known = new Map<string, 'online' | 'offline'>();

@@ -11,6 +11,7 @@ import {
   isChatMessage,
   isConnectedInfo,
   isDeliveryReceipt,
+  isPartnerPresence,
   isReadReceipt,
   isTypingNotice,
   type ConnectedInfo,
@@ -40,7 +41,9 @@ export interface ServerEventHandlers {
 /**
  * Listens to the server's events, checks their shape, and hands them on. The server binds a
  * new socket to its deliveries before it reads the offline queue, so a live message can come
- * before `connected`: such events wait and follow the queued messages, which are older.
+ * before `connected`: such events wait and follow the queued messages, which are older. So do
+ * presence changes: `connected.partnerPresence` was read after the binding, so a change that
+ * came before it is at least as new and is applied after it.
  */
 export function wireServerEvents(socket: ChatSocket, handlers: ServerEventHandlers): void {
   let early: (() => void)[] | undefined;
@@ -65,6 +68,10 @@ export function wireServerEvents(socket: ChatSocket, handlers: ServerEventHandle
       const waiting = early ?? [];
       early = undefined;
       handlers.connected(info);
+      const partners = (info.partnerPresence ?? []).filter(isPartnerPresence);
+      if (partners.length < (info.partnerPresence ?? []).length)
+        handlers.malformed('partner presence');
+      for (const partner of partners) handlers.presence(partner.userId, partner.online);
       const queued = info.queuedMessages.filter(isChatMessage);
       if (queued.length < info.queuedMessages.length) handlers.malformed('queued message');
       handlers.ingest(queued, 'queued');
@@ -100,10 +107,12 @@ export function wireServerEvents(socket: ChatSocket, handlers: ServerEventHandle
     if (typeof payload?.clientMessageId === 'string') handlers.delayed(payload.clientMessageId);
   });
   socket.on('user-online', (payload) => {
-    if (typeof payload?.userId === 'string') handlers.presence(payload.userId, true);
+    const userId = payload?.userId;
+    if (typeof userId === 'string') afterConnected(() => handlers.presence(userId, true));
   });
   socket.on('user-offline', (payload) => {
-    if (typeof payload?.userId === 'string') handlers.presence(payload.userId, false);
+    const userId = payload?.userId;
+    if (typeof userId === 'string') afterConnected(() => handlers.presence(userId, false));
   });
   socket.on('typing', checked('typing', isTypingNotice, handlers.typing));
   socket.on('conversation-closed', (payload) => {

@@ -106,6 +106,13 @@ export interface ConnectedInfo {
   unreadCount: number;
   timestamp: string;
   queuedMessages: unknown[];
+  /** Absent from servers older than the field: presence is then learnt from changes only. */
+  partnerPresence?: unknown[];
+}
+
+/** One entry of `connected.partnerPresence`. */
+export function isPartnerPresence(value: unknown): value is { userId: string; online: boolean } {
+  return isRecord(value) && typeof value.userId === 'string' && typeof value.online === 'boolean';
 }
 
 export function isConnectedInfo(value: unknown): value is ConnectedInfo {
@@ -114,6 +121,7 @@ export function isConnectedInfo(value: unknown): value is ConnectedInfo {
     typeof value.userId === 'string' &&
     Number.isInteger(value.unreadCount) &&
     typeof value.timestamp === 'string' &&
-    Array.isArray(value.queuedMessages)
+    Array.isArray(value.queuedMessages) &&
+    (value.partnerPresence === undefined || Array.isArray(value.partnerPresence))
   );
 }

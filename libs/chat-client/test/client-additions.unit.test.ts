@@ -17,7 +17,13 @@ interface StandIn {
   close(): Promise<void>;
 }
 
-async function startStandIn(userId: string): Promise<StandIn> {
+/** What the stand-in does on connection before `connected`, and what `connected` reports. */
+interface Greeting {
+  early?: (socket: Socket) => void;
+  partnerPresence?: { userId: string; online: boolean }[];
+}
+
+async function startStandIn(userId: string, greeting: Greeting = {}): Promise<StandIn> {
   const http: HttpServer = createServer();
   const io = new Server(http);
   const received: [string, unknown][] = [];
@@ -50,12 +56,14 @@ async function startStandIn(userId: string): Promise<StandIn> {
         ack({ ok: true });
       }
     });
+    greeting.early?.(socket);
     socket.emit('connected', {
       userId,
       socketId: socket.id,
       timestamp: new Date().toISOString(),
       queuedMessages: [],
       unreadCount: 0,
+      ...(greeting.partnerPresence && { partnerPresence: greeting.partnerPresence }),
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -73,6 +81,61 @@ const until = async (what: string, check: () => boolean) => {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };
+
+describe('partners’ presence at connect', () => {
+  let standIn: StandIn | undefined;
+  let client: ChatClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await standIn?.close();
+  });
+
+  const connect = async (greeting: Greeting) => {
+    standIn = await startStandIn('b', greeting);
+    client = createChatClient({
+      url: standIn.url,
+      getToken: () => 'token',
+      socketOptions: { transports: ['websocket'] },
+    });
+    await until('the client to be online', () => client!.state === 'online');
+    return client;
+  };
+
+  it('when connected reports partners, then each is online or offline at once and others stay unknown', async () => {
+    const chat = await connect({
+      partnerPresence: [
+        { userId: 'p', online: true },
+        { userId: 'q', online: false },
+      ],
+    });
+    expect([chat.presenceOf('p'), chat.presenceOf('q'), chat.presenceOf('r')]).toEqual([
+      'online',
+      'offline',
+      'unknown',
+    ]);
+  });
+
+  it('when a presence change comes before connected, then it wins over the report, which was read earlier', async () => {
+    const chat = await connect({
+      early: (socket) => {
+        socket.emit('user-offline', { userId: 'p' });
+        socket.emit('user-online', { userId: 'q' });
+      },
+      partnerPresence: [
+        { userId: 'p', online: true },
+        { userId: 'q', online: false },
+      ],
+    });
+    expect([chat.presenceOf('p'), chat.presenceOf('q')]).toEqual(['offline', 'online']);
+  });
+
+  it('when an older server sends no partnerPresence, then presence comes from changes alone', async () => {
+    const chat = await connect({});
+    expect(chat.presenceOf('p')).toBe('unknown');
+    standIn!.socket().emit('user-online', { userId: 'p' });
+    await until('p to be online', () => chat.presenceOf('p') === 'online');
+  });
+});
 
 describe('typing and delivery receipts on the wire', () => {
   let standIn: StandIn;

@@ -129,15 +129,17 @@ describe('a chat session with the client library', () => {
     expect(bob.unread().byConversation[conversationId]).toBe(4);
   });
 
-  it('when a partner connects and closes, then the other client hears online and offline', async () => {
+  it('when a partner connects and closes, then the other client knows at connect and hears online and offline', async () => {
+    // Partners are whom a booking lets chat now: no message between them is needed.
     const { sender, receiver } = await bookedPair(system.stack.db);
-    // Presence goes to partners of a conversation (with a booking): it needs a message.
-    await storeMessages(system.stack.db, sender, receiver, ['hello']);
     const alice = (await system.client(sender)).client;
     const changes = record<PresenceChange>((listener) => alice.on('presence', listener));
-    expect(alice.presenceOf(receiver)).toBe('unknown');
+    expect(alice.presenceOf(receiver)).toBe('offline');
+    expect(alice.presenceOf('someone-without-a-booking')).toBe('unknown');
 
     const bob = (await system.client(receiver)).client;
+    // From bob's `connected`, without waiting for a change.
+    expect(bob.presenceOf(sender)).toBe('online');
     await eventually('bob to be online for alice', () => alice.presenceOf(receiver) === 'online');
     await bob.close();
     await eventually('bob to be offline for alice', () => alice.presenceOf(receiver) === 'offline');

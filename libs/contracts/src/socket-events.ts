@@ -24,12 +24,23 @@ export const errorPayloadSchema = z.object({
 });
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
+export const partnerPresenceSchema = z.object({
+  userId: z.string(),
+  online: z.boolean().describe('Whether the partner has a socket open anywhere'),
+});
+export type PartnerPresence = z.infer<typeof partnerPresenceSchema>;
+
 export const connectedPayloadSchema = z.object({
   userId: z.string(),
   socketId: z.string(),
   timestamp: z.string(),
   queuedMessages: z.array(chatMessageSchema),
   unreadCount: z.number().int().nonnegative(),
+  partnerPresence: z
+    .array(partnerPresenceSchema)
+    .describe(
+      'Everyone a booking lets this user chat with now, and whether each is online; later changes come as user-online / user-offline',
+    ),
 });
 export type ConnectedPayload = z.infer<typeof connectedPayloadSchema>;
 

@@ -416,15 +416,22 @@ describe('conversation store', () => {
     expect(await countQueries(many)).toBe(1);
   });
 
-  it('when asked for partners, then every member of the user’s conversations whom a booking lets them chat with comes once', async () => {
+  it('when asked for partners, then everyone a booking lets the user chat with comes once, written to or not', async () => {
     const me = newUserId();
-    const [p1, p2] = [newUserId(), newUserId()];
-    await Promise.all([book(me, p1, 'confirmed'), book(p2, me, 'confirmed')]);
+    const [p1, p2, silent] = [newUserId(), newUserId(), newUserId()];
+    await Promise.all([
+      book(me, p1, 'confirmed'),
+      book(p2, me, 'confirmed'),
+      book(me, silent, 'confirmed'),
+      // A second booking of the same pair: still one partner.
+      book(me, p1, 'completed', 1),
+    ]);
     await send(me, p1);
     await send(p1, me);
     await send(p2, me);
 
-    expect(await conversations.partnersOf(me, POLICY)).toEqual([p1, p2].sort());
+    expect(await conversations.partnersOf(me, POLICY)).toEqual([p1, p2, silent].sort());
+    expect(await conversations.partnersOf(silent, POLICY)).toEqual([me]);
     expect(await conversations.partnersOf(p1, POLICY)).toEqual([me]);
     expect(await conversations.partnersOf(newUserId(), POLICY)).toEqual([]);
   });

@@ -150,6 +150,7 @@ describe('connection lifecycle: token expiry', () => {
       presence: {
         add: async () => ({ firstSocket: false }),
         remove: async () => ({ lastSocket: false }),
+        isOnline: async () => false,
       },
       offlineQueue: { take: async () => [], confirm: async () => {}, restore: async () => {} },
     } as unknown as Parameters<typeof registerConnectionLifecycle>[1];
@@ -174,7 +175,7 @@ describe('connection lifecycle: token expiry', () => {
 });
 
 describe('connection lifecycle: lookups batched per turn', () => {
-  it('when users connect in one turn, then one query answers all, with partners for first sockets only', async () => {
+  it('when users connect in one turn, then one query answers all, partners included', async () => {
     const queries: { userIds: readonly string[]; withPartners: readonly string[] }[] = [];
     const lookups = batchPerTurn(
       {
@@ -185,10 +186,7 @@ describe('connection lifecycle: lookups batched per turn', () => {
             new Map(
               userIds.map((userId) => [
                 userId,
-                {
-                  unread: userId.length,
-                  ...(withPartners.includes(userId) && { partners: ['p'] }),
-                },
+                { unread: userId.length, partners: [`partner-of-${userId}`] },
               ]),
             ),
           );
@@ -198,21 +196,21 @@ describe('connection lifecycle: lookups batched per turn', () => {
     );
 
     const answers = await Promise.all([
-      lookups.onConnect('first', true),
-      lookups.onConnect('second', false),
-      lookups.onConnect('third', true),
+      lookups.onConnect('first'),
+      lookups.onConnect('second'),
+      lookups.onConnect('third'),
     ]);
-    const later = await lookups.onConnect('first', false);
+    const later = await lookups.onConnect('first');
 
     expect(answers).toEqual([
-      { unreadCount: 5, partners: ['p'] },
-      { unreadCount: 6, partners: [] },
-      { unreadCount: 5, partners: ['p'] },
+      { unreadCount: 5, partners: ['partner-of-first'] },
+      { unreadCount: 6, partners: ['partner-of-second'] },
+      { unreadCount: 5, partners: ['partner-of-third'] },
     ]);
-    expect(later).toEqual({ unreadCount: 5, partners: [] });
+    expect(later).toEqual({ unreadCount: 5, partners: ['partner-of-first'] });
     expect(queries).toEqual([
-      { userIds: ['first', 'second', 'third'], withPartners: ['first', 'third'] },
-      { userIds: ['first'], withPartners: [] },
+      { userIds: ['first', 'second', 'third'], withPartners: ['first', 'second', 'third'] },
+      { userIds: ['first'], withPartners: ['first'] },
     ]);
   });
 });

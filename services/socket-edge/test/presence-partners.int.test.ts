@@ -36,18 +36,8 @@ describe('presence goes to partners whom a booking lets chat now', () => {
     return result.socket;
   };
 
-  /**
-   * A conversation between the two (it was live once) and a booking now in `status`, whose
-   * session ended `endedDaysAgo` days ago (default -1: it is tomorrow).
-   */
-  async function partners(userId: string, partner: string, status: string, endedDaysAgo = -1) {
-    await createMessageStore(stack.db.knex).storeMessage({
-      conversationId: canonicalConversationId(userId, partner),
-      senderId: partner,
-      receiverId: userId,
-      body: 'see you on Monday',
-      clientMessageId: randomUUID(),
-    });
+  /** A booking between the two now in `status`, whose session ended `endedDaysAgo` days ago (default -1: it is tomorrow). */
+  async function booking(userId: string, partner: string, status: string, endedDaysAgo = -1) {
     await createBookingStore(stack.db.knex).applyBookingEvent({
       bookingId: `b-${randomUUID()}`,
       studentId: userId,
@@ -57,6 +47,56 @@ describe('presence goes to partners whom a booking lets chat now', () => {
       occurredAt: new Date(),
     });
   }
+
+  /** A conversation between the two (it was live once) and a booking now in `status`. */
+  async function partners(userId: string, partner: string, status: string, endedDaysAgo = -1) {
+    await createMessageStore(stack.db.knex).storeMessage({
+      conversationId: canonicalConversationId(userId, partner),
+      senderId: partner,
+      receiverId: userId,
+      body: 'see you on Monday',
+      clientMessageId: randomUUID(),
+    });
+    await booking(userId, partner, status, endedDaysAgo);
+  }
+
+  it('when a user connects, then connected reports every partner a booking lets them chat with, online or not, written to or not', async () => {
+    const user = newUserId();
+    const [online, offline, cancelled, stranger] = [
+      newUserId('online'),
+      newUserId('offline'),
+      newUserId('cancelled'),
+      newUserId('stranger'),
+    ];
+    await booking(user, online, 'confirmed');
+    await partners(user, offline, 'confirmed');
+    await booking(user, cancelled, 'cancelled');
+    await connect(online);
+    await connect(cancelled);
+    await connect(stranger);
+
+    const { socket, connected } = await connectUser(stack.edgeUrls[0]!, user);
+    sockets.push(socket);
+
+    expect([...connected.partnerPresence].sort((a, b) => (a.userId < b.userId ? -1 : 1))).toEqual(
+      [
+        { userId: online, online: true },
+        { userId: offline, online: false },
+      ].sort((a, b) => (a.userId < b.userId ? -1 : 1)),
+    );
+  });
+
+  it('when a partner without a conversation yet comes online, then the user hears user-online', async () => {
+    const [user, partner] = [newUserId(), newUserId('new-partner')];
+    await booking(user, partner, 'confirmed');
+    const socket = await connect(user);
+    const online = collect(socket, 'user-online');
+
+    await connect(partner);
+
+    await eventually(() => online.length === 1);
+    expect(online).toEqual([{ userId: partner }]);
+  });
 
   it('when a user comes and goes, then only partners with a confirmed booking or one completed within the grace days hear user-online and user-offline', async () => {
     const user = newUserId();

@@ -62,10 +62,10 @@ export interface ConversationStore {
     options: { limit: number; cursor?: string },
   ): Promise<ConversationPage>;
   /**
-   * The other members of the user's conversations whom a booking lets them chat with now, by
-   * the send path's rule (`policy`, as BookingStore.pairStatuses applies it), each once, sorted.
-   * Whom presence tells `user-online` / `user-offline`: a cancelled booking's partner no
-   * longer learns when the user comes and goes.
+   * Everyone a booking lets the user chat with now, by the send path's rule (`policy`, as
+   * BookingStore.pairStatuses applies it), whether or not either has written yet; each once,
+   * sorted. Whom presence tells `user-online` / `user-offline`, and whose presence `connected`
+   * reports: a cancelled booking's partner no longer learns when the user comes and goes.
    */
   partnersOf(userId: string, policy: EntitlementPolicy): Promise<string[]>;
   /** `partnersOf` of each user, in one query; every given user is a key (`[]` when none). */
@@ -76,7 +76,7 @@ export interface ConversationStore {
   totalUnread(userId: string): Promise<number>;
   /**
    * What a connecting user needs, for many users in one query: each one's `totalUnread`, and
-   * the `partnersOf` those in `withPartners` (whose first socket it is). Every user in
+   * the `partnersOf` those in `withPartners`. Every user in
    * `userIds` is a key; `partners` is present for those in `withPartners` only.
    */
   unreadAndPartnersOfEach(
@@ -146,24 +146,22 @@ const LIST_CONVERSATIONS = `
 
 /*
  * `chat_partners (user_id, partner)`: for the users of the first placeholder (one array for any
- * number of users, so the statement keeps one text and plan), the other members of their
- * conversations whom a booking lets them chat with now — pairStatusesSql, the rule the send path
- * applies, whose placeholders follow. A conversation id is "<low>_<high>" in the order
- * booking_entitlements keys its pairs (user ids hold no underscore).
+ * number of users, so the statement keeps one text and plan), everyone a booking lets them chat
+ * with now — pairStatusesSql, the rule the send path applies, whose placeholders follow — whether
+ * or not they have written yet. booking_entitlements keys a pair as (user_low, user_high), the
+ * order of a conversation id.
  */
 const CHAT_PARTNERS = `
-  member_pairs as (
-    select me.user_id, other.user_id as partner,
-      split_part(me.conversation_id, '_', 1) as low, split_part(me.conversation_id, '_', 2) as high
-    from conversation_members me
-    join conversation_members other on other.conversation_id = me.conversation_id
-    where me.user_id = any(?::text[]) and other.user_id <> me.user_id
+  booked_pairs as (
+    select distinct u.user_id, b.user_low as low, b.user_high as high
+    from unnest(?::text[]) as u (user_id)
+    join booking_entitlements b on b.user_low = u.user_id or b.user_high = u.user_id
   ),
   chat_partners as (
-    select distinct mp.user_id, mp.partner
-    from member_pairs mp
-    join (${pairStatusesSql('(select distinct low, high from member_pairs) p')}) pair
-      on pair.low = mp.low and pair.high = mp.high
+    select bp.user_id, case when bp.low = bp.user_id then bp.high else bp.low end as partner
+    from booked_pairs bp
+    join (${pairStatusesSql('(select distinct low, high from booked_pairs) p')}) pair
+      on pair.low = bp.low and pair.high = bp.high
     where pair.entitled
   )`;
 

@@ -5,7 +5,7 @@ import type { Logger } from '@chat/observability';
 import type { UserBindings } from '../delivery/user-bindings';
 import type { OfflineQueue } from '../state/offline-queue';
 import type { Presence } from '../state/presence';
-import { tellPartners, tellPartnersOffline } from './partner-presence';
+import { presenceOf, tellPartners, tellPartnersOffline } from './partner-presence';
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
@@ -14,13 +14,11 @@ import type { ChatSocket } from './types';
 
 export interface ConversationsPort {
   /**
-   * The user's unread total and, when `withPartners`, whom to tell `user-online`: partners
-   * whose booking lets them chat now (likewise `partnersOf`, whom to tell `user-offline`).
+   * The user's unread total and partners: those a booking lets them chat with now, whose
+   * presence `connected` reports and whom a first socket tells `user-online` (likewise
+   * `partnersOf`, whom a last socket tells `user-offline`).
    */
-  onConnect(
-    userId: string,
-    withPartners: boolean,
-  ): Promise<{ unreadCount: number; partners: string[] }>;
+  onConnect(userId: string): Promise<{ unreadCount: number; partners: string[] }>;
   partnersOf(userId: string): Promise<string[]>;
 }
 
@@ -43,15 +41,11 @@ export function batchPerTurn(
   },
   policy: EntitlementPolicy,
 ): ConversationsPort {
-  // Users of the turn being gathered whose partners are wanted too; emptied by each load.
-  const withPartners = new Set<string>();
-  const onConnect = createTurnBatcher((userIds: string[]) => {
-    const wanted = userIds.filter((userId) => withPartners.delete(userId));
-    return store.unreadAndPartnersOfEach(userIds, wanted, policy);
-  });
+  const onConnect = createTurnBatcher((userIds: string[]) =>
+    store.unreadAndPartnersOfEach(userIds, userIds, policy),
+  );
   return {
-    async onConnect(userId, wantPartners) {
-      if (wantPartners) withPartners.add(userId);
+    async onConnect(userId) {
       const { unread, partners } = await onConnect(userId);
       return { unreadCount: unread, partners: partners ?? [] };
     },
@@ -107,7 +101,10 @@ export function registerConnectionLifecycle(
     const queuedMessages = await offlineQueue.take(userId, socket.id);
     queuedTaken = true;
     // Read after the take: every queued message was counted before it was queued.
-    const { unreadCount, partners } = await deps.conversations.onConnect(userId, firstSocket);
+    const { unreadCount, partners } = await deps.conversations.onConnect(userId);
+    // Read after this socket's presence and binding: a partner who comes online later finds
+    // this user online and tells it `user-online` (a change the client applies after this).
+    const partnerPresence = await presenceOf(presence, partners);
     if (socket.disconnected) return;
     socket.emit('connected', {
       userId,
@@ -115,6 +112,7 @@ export function registerConnectionLifecycle(
       timestamp: new Date().toISOString(),
       queuedMessages,
       unreadCount,
+      partnerPresence,
     });
     confirmTimer = setTimeout(() => {
       confirmTimer = undefined;
@@ -123,7 +121,7 @@ export function registerConnectionLifecycle(
         .confirm(userId, socket.id)
         .catch((error: unknown) => log().warn({ err: error }, 'confirm failed'));
     }, confirmMs);
-    if (firstSocket) await tellPartners(deps, userId, partners, 'user-online');
+    if (firstSocket) await tellPartners(deps.publisher, userId, partnerPresence, 'user-online');
   })().catch((error: unknown) => {
     log().error({ err: error }, 'connection setup failed');
     reportSocketError(

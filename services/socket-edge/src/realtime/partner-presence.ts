@@ -1,7 +1,16 @@
 import type { ChatPublisher } from '@chat/broker';
-import { delivery } from '@chat/contracts';
+import { delivery, type PartnerPresence } from '@chat/contracts';
 import type { Presence } from '../state/presence';
 import type { ConversationsPort } from './connection-lifecycle';
+
+/** Whether each partner has a socket anywhere now; one Redis pipeline per turn for them all. */
+export async function presenceOf(
+  presence: Presence,
+  partners: string[],
+): Promise<PartnerPresence[]> {
+  const online = await Promise.all(partners.map((partner) => presence.isOnline(partner)));
+  return partners.map((userId, index) => ({ userId, online: online[index]! }));
+}
 
 /**
  * `user-online` / `user-offline` to the partners who are online. One to an offline partner
@@ -9,17 +18,16 @@ import type { ConversationsPort } from './connection-lifecycle';
  * drops it: after an edge restart that was most of them, each a publish, a confirm and a
  * consume for nothing.
  */
-export async function tellPartners(
-  deps: { presence: Presence; publisher: ChatPublisher },
+export function tellPartners(
+  publisher: ChatPublisher,
   userId: string,
-  partners: string[],
+  partners: readonly PartnerPresence[],
   event: 'user-online' | 'user-offline',
 ): Promise<unknown> {
-  const online = await Promise.all(partners.map((partner) => deps.presence.isOnline(partner)));
   return Promise.all(
     partners
-      .filter((_, index) => online[index])
-      .map((partner) => deps.publisher.deliver(delivery(partner, event, { userId }))),
+      .filter((partner) => partner.online)
+      .map((partner) => publisher.deliver(delivery(partner.userId, event, { userId }))),
   );
 }
 
@@ -31,5 +39,6 @@ export async function tellPartnersOffline(
   deps: { presence: Presence; publisher: ChatPublisher; conversations: ConversationsPort },
   userId: string,
 ): Promise<unknown> {
-  return tellPartners(deps, userId, await deps.conversations.partnersOf(userId), 'user-offline');
+  const partners = await presenceOf(deps.presence, await deps.conversations.partnersOf(userId));
+  return tellPartners(deps.publisher, userId, partners, 'user-offline');
 }

@@ -5,7 +5,7 @@ import { startDeadNodeReaper } from '../state/dead-node-reaper';
 import { startNodeLiveness } from '../state/node-liveness';
 import type { Presence } from '../state/presence';
 import type { ConversationsPort } from './connection-lifecycle';
-import { tellPartners, tellPartnersOffline } from './partner-presence';
+import { presenceOf, tellPartners, tellPartnersOffline } from './partner-presence';
 import type { ChatServer } from './types';
 
 export interface PresenceUpkeep {
@@ -41,7 +41,8 @@ export async function startPresenceUpkeep(deps: {
         const { userId } = socket.data.user;
         const { firstSocket } = await presence.add(userId, socket.id);
         if (!firstSocket) return;
-        await tellPartners(deps, userId, await conversations.partnersOf(userId), 'user-online');
+        const partners = await presenceOf(presence, await conversations.partnersOf(userId));
+        await tellPartners(deps.publisher, userId, partners, 'user-online');
       }),
     );
   };

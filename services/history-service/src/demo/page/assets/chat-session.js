@@ -61,6 +61,7 @@ export async function startChatSession({ user, users }) {
     element: byId('conversation-list'),
     names,
     onSelect: (conversationId) => void open(conversationId),
+    presenceOf: (partnerId) => client.presenceOf(partnerId),
   });
   const composer = createComposer({
     form: byId('composer'),

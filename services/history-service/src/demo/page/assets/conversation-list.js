@@ -18,9 +18,11 @@ export function createNames(users) {
 /**
  * The user's conversations, most recent first (partners never written to last), each a
  * button with the partner's name and presence dot, the unread count, and the last message or
- * "typing…". `onSelect(conversationId)` is called when one is chosen.
+ * "typing…". `onSelect(conversationId)` is called when one is chosen; `presenceOf(userId)` gives
+ * a partner's presence when their conversation is first listed (the client may know it from
+ * `connected` already), changes come through setPresence.
  */
-export function createConversationList({ element, names, onSelect }) {
+export function createConversationList({ element, names, onSelect, presenceOf }) {
   /** conversationId → { partnerId, lastMessage, lastMessageTime, unread, presence, typing }. */
   const entries = new Map();
   let selected;
@@ -84,7 +86,7 @@ export function createConversationList({ element, names, onSelect }) {
         lastMessage: null,
         lastMessageTime: null,
         unread: 0,
-        presence: 'unknown',
+        presence: presenceOf(partnerId),
         typing: false,
       };
       entries.set(conversationId, { ...entry, ...patch });
