@@ -4,7 +4,12 @@ import { createLogger } from '@chat/observability';
 import { testRunId, withDatabase } from '@chat/testing';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
-const all = ['001-chat-schema', '002-outbox-lease', '003-delivered-watermark'];
+const all = [
+  '001-chat-schema',
+  '002-outbox-lease',
+  '003-delivered-watermark',
+  '004-booking-partner-index',
+];
 const tables = [
   'conversations',
   'conversation_members',
