@@ -25,5 +25,3 @@ export {
 } from './ops-endpoints';
 export { listenHttp, type HttpListener } from './http-server';
 export { startOpsServer, type OpsServer } from './ops-server';
-export { installShutdown, type Closable } from './shutdown';
-export { createCloser, exitOnStartupError } from './startup';
