@@ -23,5 +23,5 @@ export {
   type ProbeListenerOptions,
   type ReadinessReport,
 } from './ops-endpoints';
-export { listenHttp, type HttpListener } from './http-server';
-export { startOpsServer, type OpsServer } from './ops-server';
+export { listen, listenHttp, type HttpListener } from './http-server';
+export { startOpsServer, startPublicProbeServer, type OpsServer } from './ops-server';
