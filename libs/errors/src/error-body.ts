@@ -9,3 +9,12 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
 }
+
+/** An HTTP error response's JSON: `{"error": {"code", "message"}}`, the same on every port. */
+export interface ErrorResponseBody {
+  error: ErrorBody;
+}
+
+export function errorResponseBody(error: { code: ErrorCode; message: string }): ErrorResponseBody {
+  return { error: { code: error.code, message: error.message } };
+}

@@ -18,6 +18,7 @@ export {
   combineReadiness,
   createOpsListener,
   createPublicProbeListener,
+  liveness,
   metricsAccess,
   publicReadiness,
   type ProbeListenerOptions,
