@@ -12,7 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import amqplib from 'amqplib';
 import { ConfigError, loadConfig, sharedEnv } from '@chat/config';
-import { bookingEventSchema, type BookingEvent, type BookingStatus } from '@chat/contracts';
+import {
+  type BookingEvent,
+  bookingEventSchema,
+  type BookingStatus,
+  describeIssue,
+} from '@chat/contracts';
 import { localBookingId } from '@chat/db';
 import { messageServiceEnv } from '../services/message-service/src/config';
 
@@ -66,8 +71,7 @@ function readArgs(argv: string[]): BookingEvent {
     occurredAt: new Date().toISOString(),
   });
   if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new UsageError(`${issue?.path.join('.') || 'arguments'} ${issue?.message ?? 'invalid'}`);
+    throw new UsageError(describeIssue(result.error, { whole: 'arguments' }));
   }
   return result.data;
 }

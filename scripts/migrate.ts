@@ -2,7 +2,8 @@
 // npm run migrate:down       reverts every migration
 import { loadConfig, sharedEnv } from '@chat/config';
 import { createDb, ensureDatabaseExists, migrateLatest, migrateRollbackAll } from '@chat/db';
-import { createLogger, exitOnStartupError } from '@chat/observability';
+import { createLogger } from '@chat/observability';
+import { exitOnStartupError } from '@chat/runtime';
 
 async function main(direction: string | undefined): Promise<void> {
   if (direction !== 'latest' && direction !== 'rollback') {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { ConfigError, DEV_JWT_SECRET, loadConfig, sharedEnv } from '@chat/config';
-import { userIdSchema } from '@chat/contracts';
+import { describeIssue, userIdSchema } from '@chat/contracts';
 
 const USAGE = `Usage: npm run token -- <userId> [--role student|tutor] [--email <email>] [--expires <span>]
 
@@ -56,8 +56,7 @@ function readArgs(argv: string[]): z.infer<typeof argsSchema> {
   if (parsed.positionals.length !== 1) throw new UsageError('expected exactly one userId');
   const result = argsSchema.safeParse({ userId: parsed.positionals[0], ...parsed.values });
   if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new UsageError(`${issue?.path.join('.') || 'arguments'} ${issue?.message ?? 'invalid'}`);
+    throw new UsageError(describeIssue(result.error, { whole: 'arguments' }));
   }
   return result.data;
 }

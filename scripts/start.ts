@@ -13,6 +13,7 @@ import {
   combineReadiness,
   createLogger,
   createMetricsRegistry,
+  listen,
   startOpsServer,
 } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
@@ -146,10 +147,8 @@ runService('tutorgo-chat', async (closer) => {
       logger,
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(common.chatServicePort, common.chatServiceHost, resolve);
-  });
+  await listen(httpServer, { port: common.chatServicePort, host: common.chatServiceHost });
+  httpServer.on('error', (error) => logger.error({ err: error }, 'http server error'));
   logger.info(
     {
       url: `http://localhost:${common.chatServicePort}`,

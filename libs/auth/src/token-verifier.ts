@@ -1,3 +1,4 @@
+import { describeIssue } from '@chat/contracts';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '@chat/errors';
@@ -81,8 +82,7 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
       }
       const claims = accessTokenClaimsSchema.safeParse(payload);
       if (!claims.success) {
-        const reason = claims.error.issues[0]?.message ?? 'invalid claims';
-        throw unauthenticated(`The token claims are invalid: ${reason}`);
+        throw unauthenticated(`The token claims are invalid: ${describeIssue(claims.error)}`);
       }
       const user = readAuthUser(claims.data);
       if ('problem' in user) throw unauthenticated(user.problem);

@@ -6,6 +6,16 @@ import { sleep, type ConnectionState, type Publish, type PublishOptions } from '
 /** Header carrying the key that matches a basic.return to the publish it answers. */
 const RETURN_KEY_HEADER = 'x-return-key';
 
+/** A publish held back by a full write buffer, written from the channel's 'drain'. */
+interface WaitingWrite {
+  channel: ConfirmChannel;
+  /** Hands the frames to amqplib; false when its buffer is full again. */
+  write(): boolean;
+  fail(error: Error): void;
+  /** Written, failed or timed out: skipped when its turn comes. */
+  abandoned: boolean;
+}
+
 export interface Publisher {
   publish: Publish;
   /** Forgets the confirm channel (the connection it lived on is gone). */
@@ -31,6 +41,7 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
         // the next publish opens a fresh one.
         if (confirmChannel === created) confirmChannel = undefined;
         if (openChannel === channel) openChannel = undefined;
+        failWaiting(channel);
       });
       channel.on('return', (message: Message) => {
         const id = (message.properties.headers as Record<string, unknown> | undefined)?.[
@@ -43,6 +54,54 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     });
     const created = confirmChannel;
     return created;
+  }
+
+  /**
+   * Backpressure (STYLE 17). Past its high-water mark amqplib still buffers whatever it is
+   * given and `publish()` returns false: from then on publishes queue here, in arrival order,
+   * and go out from the channel's 'drain' handler, synchronously and oldest first, until the
+   * buffer is full again. A publish that arrives while any wait queues behind them, so nothing
+   * overtakes a waiter — not even one arriving in the same turn as the 'drain'.
+   */
+  let blockedOn: ConfirmChannel | undefined;
+  const waiting: WaitingWrite[] = [];
+
+  function block(channel: ConfirmChannel): void {
+    if (blockedOn === channel) return;
+    blockedOn = channel;
+    channel.once('drain', () => {
+      if (blockedOn !== channel) return;
+      blockedOn = undefined;
+      writeWaiting();
+    });
+  }
+
+  /** Writes the waiting publishes in order until the channel's buffer is full again. */
+  function writeWaiting(): void {
+    while (waiting.length > 0 && blockedOn === undefined) {
+      const next = waiting.shift() as WaitingWrite;
+      if (next.abandoned) continue;
+      next.abandoned = true;
+      try {
+        if (!next.write()) block(next.channel);
+      } catch (error) {
+        next.fail(error as Error);
+      }
+    }
+  }
+
+  /**
+   * Fails every waiting publish as "channel closed" (they are retried on the next channel, in
+   * the order they fail) and forgets the full buffer of a channel that is gone.
+   */
+  function failWaiting(channel: ConfirmChannel | undefined): void {
+    if (channel !== undefined && blockedOn !== channel) return;
+    blockedOn = undefined;
+    for (const entry of waiting.splice(0)) {
+      if (entry.abandoned) continue;
+      entry.abandoned = true;
+      entry.fail(new Error('channel closed'));
+    }
   }
 
   async function publishOnce(
@@ -67,48 +126,50 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
       ? { ...options.headers, [RETURN_KEY_HEADER]: returnKey }
       : options.headers;
     await new Promise<void>((resolve, reject) => {
+      const onConfirm = (error: unknown) => {
+        clearTimeout(timer);
+        const replyText = returnKey === undefined ? undefined : returned.get(returnKey);
+        if (returnKey !== undefined) returned.delete(returnKey);
+        // amqplib reports a basic.nack as Error('message nacked') and a channel that closed
+        // before the confirm as Error('channel closed'); only the latter is worth retrying.
+        const nacked = error && (!(error instanceof Error) || error.message === 'message nacked');
+        if (nacked) reject(new PublishNackedError(exchange, routingKey));
+        else if (error) reject(error as Error);
+        else if (replyText !== undefined)
+          reject(new UnroutableError(exchange, routingKey, replyText));
+        else resolve();
+      };
+      let entry: WaitingWrite | undefined;
       const timer = setTimeout(
-        () => reject(new BrokerUnavailableError(`No confirm from RabbitMQ within ${timeoutMs} ms`)),
+        () => {
+          // Still waiting for 'drain': it must not go out after its caller was told it failed.
+          if (entry) entry.abandoned = true;
+          reject(new BrokerUnavailableError(`No confirm from RabbitMQ within ${timeoutMs} ms`));
+        },
         Math.max(0, deadline - Date.now()),
       );
-      try {
-        channel.publish(
-          exchange,
-          routingKey,
-          content,
-          {
-            persistent: options.persistent ?? true,
-            ...(options.expirationMs !== undefined && {
-              expiration: String(Math.max(0, Math.round(options.expirationMs))),
-            }),
-            mandatory: options.mandatory ?? false,
-            contentType: 'application/json',
-            messageId: options.messageId,
-            correlationId: options.correlationId,
-            type: options.type,
-            headers,
-            ...(options.bcc && options.bcc.length > 0 && { BCC: options.bcc }),
-            timestamp: Math.floor(Date.now() / 1000),
-          },
-          (error: unknown) => {
+      if (blockedOn !== undefined || waiting.length > 0) {
+        entry = {
+          channel,
+          write: () =>
+            writeFrame(channel, exchange, routingKey, content, options, headers, onConfirm),
+          fail(error) {
             clearTimeout(timer);
-            const replyText = returnKey === undefined ? undefined : returned.get(returnKey);
-            if (returnKey !== undefined) returned.delete(returnKey);
-            // amqplib reports a basic.nack as Error('message nacked') and a channel that closed
-            // before the confirm as Error('channel closed'); only the latter is worth retrying.
-            const nacked =
-              error && (!(error instanceof Error) || error.message === 'message nacked');
-            if (nacked) reject(new PublishNackedError(exchange, routingKey));
-            else if (error) reject(error as Error);
-            else if (replyText !== undefined)
-              reject(new UnroutableError(exchange, routingKey, replyText));
-            else resolve();
+            reject(error);
           },
-        );
+          abandoned: false,
+        };
+        waiting.push(entry);
+        return;
+      }
+      try {
+        if (!writeFrame(channel, exchange, routingKey, content, options, headers, onConfirm)) {
+          block(channel);
+        }
       } catch (error) {
         // publish() throws at once on a channel that closed meanwhile: no timer left behind.
         clearTimeout(timer);
-        throw error;
+        reject(error as Error);
       }
     });
   }
@@ -162,6 +223,39 @@ export function createPublisher(state: ConnectionState, timeoutMs: number): Publ
     reset() {
       confirmChannel = undefined;
       openChannel = undefined;
+      failWaiting(undefined);
     },
   };
+}
+
+/** Hands one publish to amqplib; false when its write buffer is past the high-water mark. */
+function writeFrame(
+  channel: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: PublishOptions & { messageId: string },
+  headers: Record<string, unknown> | undefined,
+  onConfirm: (error: unknown) => void,
+): boolean {
+  return channel.publish(
+    exchange,
+    routingKey,
+    content,
+    {
+      persistent: options.persistent ?? true,
+      ...(options.expirationMs !== undefined && {
+        expiration: String(Math.max(0, Math.round(options.expirationMs))),
+      }),
+      mandatory: options.mandatory ?? false,
+      contentType: 'application/json',
+      messageId: options.messageId,
+      correlationId: options.correlationId,
+      type: options.type,
+      headers,
+      ...(options.bcc && options.bcc.length > 0 && { BCC: options.bcc }),
+      timestamp: Math.floor(Date.now() / 1000),
+    },
+    onConfirm,
+  );
 }

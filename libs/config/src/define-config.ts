@@ -1,3 +1,4 @@
+import { describeIssue } from '@chat/contracts';
 import type { z } from 'zod';
 
 /** One environment variable: its name, the zod schema that parses it (with its default) and what it means. */
@@ -49,8 +50,7 @@ export function loadConfig<S extends ConfigSpec>(
     if (parsed.success) {
       result[key] = parsed.data;
     } else {
-      const issue = parsed.error.issues[0];
-      const message = unset ? 'is required but not set' : (issue?.message ?? 'is invalid');
+      const message = unset ? 'is required but not set' : describeIssue(parsed.error);
       problems.push({ env: variable.env, message });
     }
   }

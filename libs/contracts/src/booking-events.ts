@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssue } from './describe-issue';
 import { userIdSchema } from './ids';
 
 /** Inbound from TutorGo's booking service on `tutorgo.events` with routing key `booking.<status>`. */
@@ -37,9 +38,7 @@ export function parseBookingEvent(routingKey: string, body: unknown): BookingEve
       : body;
   const parsed = bookingEventSchema.safeParse(withStatus);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')} ` : '';
-    return { success: false, reason: `invalid booking event: ${where}${issue?.message ?? ''}` };
+    return { success: false, reason: `invalid booking event: ${describeIssue(parsed.error)}` };
   }
   const event = parsed.data;
   if (keyStatus.success && keyStatus.data !== event.status) {

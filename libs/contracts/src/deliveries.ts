@@ -20,6 +20,10 @@ const deliveryOf = <E extends string, P extends z.ZodType>(event: E, payload: P)
 export const sendRejectedPayloadSchema = z.object({
   clientMessageId: z.string(),
   conversationId: z.string(),
+  /**
+   * A code of the error catalogue; read as any string, so that an edge older than the
+   * message-service that sent it still answers the send (it shows an unknown code as INTERNAL).
+   */
   code: z.string(),
   message: z.string(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODE_LIST, type ErrorBody } from '@chat/errors';
 import { chatMessageSchema, type ChatMessage } from './chat-message';
 import { clientMessageIdSchema, conversationIdSchema, userIdSchema } from './ids';
 
@@ -16,9 +17,16 @@ export type SendMessagePayload = z.infer<typeof sendMessagePayloadSchema>;
 
 export const conversationArgSchema = conversationIdSchema;
 
-export const errorPayloadSchema = z.object({
+/** A code of the error catalogue (libs/errors). */
+export const errorCodeSchema = z.enum(ERROR_CODE_LIST);
+
+/** `{code, message}`: the body of every refusal (see ErrorBody in libs/errors). */
+export const errorBodySchema = z.object({
+  code: errorCodeSchema,
   message: z.string(),
-  code: z.string(),
+}) satisfies z.ZodType<ErrorBody>;
+
+export const errorPayloadSchema = errorBodySchema.extend({
   clientMessageId: z.string().optional(),
   event: z.string().optional().describe('The client event that failed'),
 });
@@ -70,8 +78,7 @@ export interface SendDelayedPayload {
   since: string;
 }
 
-export type SendMessageAck =
-  { ok: true; message: ChatMessage } | { ok: false; error: { code: string; message: string } };
+export type SendMessageAck = { ok: true; message: ChatMessage } | { ok: false; error: ErrorBody };
 
 /**
  * `auth`: a fresh access token for the same user, so a live socket outlives the token it
@@ -82,7 +89,7 @@ export type AuthPayload = z.infer<typeof authPayloadSchema>;
 
 export type AuthAck =
   | { ok: true; /** The new token's exp (ISO 8601). */ expiresAt: string }
-  | { ok: false; error: { code: string; message: string } };
+  | { ok: false; error: ErrorBody };
 
 /**
  * The socket's token expires soon (TOKEN_EXPIRY_NOTICE_SEC before its exp): send `auth` with a
@@ -138,7 +145,7 @@ export const messageDeliveredPayloadSchema = z.object({
 export type MessageDeliveredPayload = z.infer<typeof messageDeliveredPayloadSchema>;
 
 /** The acknowledgement of `typing` and `mark-delivered`, when the client asks for one. */
-export type SignalAck = { ok: true } | { ok: false; error: { code: string; message: string } };
+export type SignalAck = { ok: true } | { ok: false; error: ErrorBody };
 
 export interface ConversationRoomPayload {
   conversationId: string;

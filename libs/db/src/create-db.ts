@@ -22,8 +22,19 @@ export interface DbConfig {
   statementTimeoutMs?: number;
 }
 
+/** A transaction that stores' methods take as `trx`; committed or rolled back in one place. */
+export type Transaction = Knex.Transaction;
+
+/**
+ * Runs `work` as one unit of work: commits when it resolves, rolls back when it rejects, and
+ * resolves or rejects as `work` did.
+ */
+export type RunInTransaction = <T>(work: (trx: Transaction) => Promise<T>) => Promise<T>;
+
 export interface Db {
+  /** For migrations and the stores in this lib; services use the stores and `transaction`. */
   readonly knex: Knex;
+  transaction: RunInTransaction;
   /** Resolves when PostgreSQL answers; rejects with a message naming the host and database when not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -76,6 +87,7 @@ export function createDb(config: DbConfig, logger: Logger): Db {
   let closing: Promise<void> | undefined;
   return {
     knex,
+    transaction: (work) => knex.transaction(work),
     async ping() {
       try {
         await knex.raw('select 1');

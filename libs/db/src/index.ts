@@ -1,4 +1,11 @@
-export { createDb, describeUrl, type Db, type DbConfig } from './create-db';
+export {
+  createDb,
+  describeUrl,
+  type Db,
+  type DbConfig,
+  type RunInTransaction,
+  type Transaction,
+} from './create-db';
 export { ensureDatabaseExists } from './ensure-database';
 export { localBookingId } from './local-booking-id';
 export {

@@ -1,3 +1,4 @@
+import type { ErrorBody } from './error-body';
 import { ERROR_CODES, type ErrorCode } from './error-codes';
 
 /**
@@ -18,7 +19,7 @@ export class AppError extends Error {
     this.retryable = entry.retryable;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
+  toJSON(): ErrorBody {
     return { code: this.code, message: this.message };
   }
 }

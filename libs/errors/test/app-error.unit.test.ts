@@ -1,4 +1,11 @@
-import { AppError, ERROR_CODES, isAppError, isErrorCode, toAppError } from '@chat/errors';
+import {
+  AppError,
+  ERROR_CODE_LIST,
+  ERROR_CODES,
+  isAppError,
+  isErrorCode,
+  toAppError,
+} from '@chat/errors';
 
 describe('the error catalogue', () => {
   it.each(Object.entries(ERROR_CODES))(
@@ -62,5 +69,12 @@ describe('AppError', () => {
   it('when an AppError is passed to toAppError, then it comes back as it is', () => {
     const error = new AppError('NOT_A_MEMBER');
     expect(toAppError(error)).toBe(error);
+  });
+});
+
+describe('ERROR_CODE_LIST', () => {
+  it('when listed, then it holds exactly the catalogue codes, each a code by isErrorCode', () => {
+    expect([...ERROR_CODE_LIST].sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(ERROR_CODE_LIST.every(isErrorCode)).toBe(true);
   });
 });

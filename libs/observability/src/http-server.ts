@@ -10,6 +10,21 @@ export interface HttpListener {
 }
 
 /**
+ * Starts `server` listening on `host:port` (every interface without a host) and resolves once
+ * it listens; rejects when it cannot (the port is taken, say). For a server created ahead of
+ * listening, e.g. one Socket.IO attaches to first.
+ */
+export function listen(server: Server, options: { port: number; host?: string }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port, host: options.host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
  * Serves `handler` on `host:port` (every interface without a host); resolves once listening.
  * On close, keep-alive connections are closed when idle, or all at once with `dropConnections`
  * (probe and ops servers, whose requests are short and never worth waiting for).
@@ -19,13 +34,7 @@ export async function listenHttp(
   options: { port: number; host?: string; dropConnections?: boolean },
 ): Promise<HttpListener> {
   const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options);
   let closing: Promise<void> | undefined;
   return {
     server,

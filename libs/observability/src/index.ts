@@ -18,12 +18,11 @@ export {
   combineReadiness,
   createOpsListener,
   createPublicProbeListener,
+  liveness,
   metricsAccess,
   publicReadiness,
   type ProbeListenerOptions,
   type ReadinessReport,
 } from './ops-endpoints';
-export { listenHttp, type HttpListener } from './http-server';
-export { startOpsServer, type OpsServer } from './ops-server';
-export { installShutdown, type Closable } from './shutdown';
-export { createCloser, exitOnStartupError } from './startup';
+export { listen, listenHttp, type HttpListener } from './http-server';
+export { startOpsServer, startPublicProbeServer, type OpsServer } from './ops-server';

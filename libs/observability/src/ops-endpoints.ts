@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestListener, ServerResponse } from 'node:http';
+import { AppError, bearerTokenRequired, errorResponseBody, noSuchEndpoint } from '@chat/errors';
 import type { Logger } from './logger';
 import { sendMetrics, type Registry } from './metrics';
 
@@ -9,6 +10,11 @@ import { sendMetrics, type Registry } from './metrics';
  */
 export interface ReadinessReport {
   readonly status: 'ok' | 'unavailable';
+}
+
+/** The whole of /healthz on every port: 200 `{status:"ok"}` while the process serves. */
+export function liveness(): { status: 200; body: { status: 'ok' } } {
+  return { status: 200, body: { status: 'ok' } };
 }
 
 /**
@@ -22,7 +28,7 @@ export function publicReadiness(report: ReadinessReport): { status: 200 | 503; b
     status: 503,
     body: {
       status: 'unavailable',
-      error: { code: 'UNAVAILABLE', message: 'Not ready' },
+      ...errorResponseBody(new AppError('UNAVAILABLE', 'Not ready')),
     },
   };
 }
@@ -121,19 +127,20 @@ function probeListener(
     authorization: string | undefined,
     response: ServerResponse,
   ): Promise<void> {
-    if (path === '/healthz') return reply(response, 200, { status: 'ok' });
+    if (path === '/healthz') {
+      const { status, body } = liveness();
+      return reply(response, status, body);
+    }
     if (path === '/readyz') return readyz(response);
     if (path === '/metrics' && options.metrics) {
       const access = metricsAllowed(authorization);
       if (access === 'allowed') return sendMetrics(options.metrics, response);
       if (access === 'unauthorized') {
         response.setHeader('www-authenticate', 'Bearer');
-        return reply(response, 401, {
-          error: { code: 'UNAUTHENTICATED', message: 'A valid bearer token is required' },
-        });
+        return replyError(response, bearerTokenRequired());
       }
     }
-    reply(response, 404, { error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
+    replyError(response, noSuchEndpoint());
   }
 
   return (request, response) => {
@@ -141,15 +148,17 @@ function probeListener(
     const known = request.method === 'GET' || request.method === 'HEAD';
     const handled = known
       ? handle(path, request.headers.authorization, response)
-      : Promise.resolve(
-          reply(response, 404, { error: { code: 'NOT_FOUND', message: 'No such endpoint' } }),
-        );
+      : Promise.resolve(replyError(response, noSuchEndpoint()));
     handled.catch((error: unknown) => {
       log.error({ err: error }, 'probe request failed');
       if (!response.headersSent) reply(response, 500, { status: 'unavailable' });
       else response.destroy();
     });
   };
+}
+
+function replyError(response: ServerResponse, error: AppError): void {
+  reply(response, error.status, errorResponseBody(error));
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {

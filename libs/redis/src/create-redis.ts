@@ -14,6 +14,10 @@ export interface RedisConfig {
 }
 
 export interface RedisClient {
+  /**
+   * The ioredis connection, for the Redis adapters that define scripts or read lists on it
+   * (rate limits here, the edge's presence and offline queue); the rest take the RedisClient.
+   */
   readonly redis: Redis;
   readonly keyPrefix: string;
   ping(): Promise<void>;

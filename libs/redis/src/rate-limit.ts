@@ -1,5 +1,5 @@
 import { AppError } from '@chat/errors';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './create-redis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateLimit {
@@ -32,7 +32,8 @@ export class RateLimitedError extends AppError {
  * A per-key budget shared by every process through Redis. While Redis is unreachable each
  * process falls back to its own in-memory budget rather than refusing everything.
  */
-export function createRateLimit(redis: Redis, options: RateLimitOptions): RateLimit {
+export function createRateLimit(client: RedisClient, options: RateLimitOptions): RateLimit {
+  const { redis } = client;
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `rl:${options.name}`,

@@ -3,11 +3,7 @@ import { topologyNames } from '@chat/contracts';
 import { createDb, type Db } from '@chat/db';
 import type { Logger } from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
-
-/** Where each opened resource is registered so that shutdown closes it (see createCloser). */
-export interface Closer {
-  add<T extends { close(): Promise<unknown> }>(resource: T): T;
-}
+import type { Closer } from './closer';
 
 /** A PostgreSQL pool that answered a ping; registered for closing. */
 export async function openDb(

@@ -1,10 +1,7 @@
-import {
-  createCloser,
-  exitOnStartupError,
-  installShutdown,
-  type Logger,
-} from '@chat/observability';
-import type { Closer } from './open';
+import type { Logger } from '@chat/observability';
+import { createCloser, type Closer } from './closer';
+import { installShutdown } from './shutdown';
+import { exitOnStartupError } from './startup-error';
 
 export interface Started {
   logger: Logger;

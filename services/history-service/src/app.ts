@@ -84,19 +84,19 @@ export function createHistoryApp(deps: HistoryAppDeps): express.Application {
       audience: config.jwtAudience,
       clockToleranceSec: config.jwtClockToleranceSec,
     });
-  const conversations = createConversationStore(db.knex);
-  const messages = createMessageStore(db.knex);
+  const conversations = createConversationStore(db);
+  const messages = createMessageStore(db);
   const markRead = createMarkRead({
-    knex: db.knex,
+    transaction: db.transaction,
     conversations,
-    outbox: createOutboxStore(db.knex),
+    outbox: createOutboxStore(db),
     names: topologyNames(config.namespace),
     onOutboxWrite: deps.onOutboxWrite,
   });
   const guard = [
     createAuthentication(verifier),
     createRateLimiting(
-      createRateLimit(deps.redis.redis, {
+      createRateLimit(deps.redis, {
         name: 'rest',
         points: config.rateLimit,
         windowSec: config.rateWindowSec,
@@ -162,7 +162,7 @@ export async function startHistoryService(deps: HistoryServiceDeps): Promise<His
   const { config, broker } = deps;
   await broker.addTopology(chatTopology(topologyNames(config.namespace), config.partitions));
   const relay = startOutboxRelay({
-    outbox: createOutboxStore(deps.db.knex),
+    outbox: createOutboxStore(deps.db),
     broker,
     logger: deps.logger,
     pollIntervalMs: config.outboxPollMs,
@@ -170,7 +170,7 @@ export async function startHistoryService(deps: HistoryServiceDeps): Promise<His
   });
   const log = deps.logger.child({ module: 'history' });
   if (isDemoSignInOn(config)) {
-    const seeded = await seedDemoBookings(createBookingStore(deps.db.knex));
+    const seeded = await seedDemoBookings(createBookingStore(deps.db));
     log.info(
       { users: DEMO_USERS.map((user) => user.userId), bookingsSeeded: seeded },
       'demo page at /chat/demo, signing in its demo users with the development secret',

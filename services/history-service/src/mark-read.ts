@@ -5,10 +5,11 @@ import {
   type ConversationReadV1,
   type TopologyNames,
 } from '@chat/contracts';
-import type { ConversationStore, Knex, OutboxStore, ReadResult } from '@chat/db';
+import type { ConversationStore, OutboxStore, ReadResult, RunInTransaction } from '@chat/db';
 
 export interface MarkReadDeps {
-  knex: Knex;
+  /** The unit of work the watermark and its outbox rows commit in (Db.transaction). */
+  transaction: RunInTransaction;
   conversations: ConversationStore;
   outbox: OutboxStore;
   names: TopologyNames;
@@ -37,7 +38,7 @@ export type MarkRead = (
 export function createMarkRead(deps: MarkReadDeps): MarkRead {
   const { names, outbox } = deps;
   return async (conversationId, readerId, correlationId) => {
-    const result = await deps.knex.transaction(async (trx) => {
+    const result = await deps.transaction(async (trx) => {
       const read = await deps.conversations.markRead(conversationId, readerId, trx);
       if (!read.changed) return read;
       const readAt = read.readAt.toISOString();

@@ -6,7 +6,8 @@ import { buildAsyncApiDocument, chatTopology, connectBroker } from '@chat/broker
 import { loadConfig } from '@chat/config';
 import { canonicalConversationId, HISTORY_LIMITS, topologyNames } from '@chat/contracts';
 import { createDb } from '@chat/db';
-import { createCloser, createLogger } from '@chat/observability';
+import { createLogger } from '@chat/observability';
+import { createCloser } from '@chat/runtime';
 import { createRedis } from '@chat/redis';
 import {
   TEST_JWT_SECRET,

@@ -68,7 +68,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
     allowedStatuses: config.allowedBookingStatuses,
     completedGraceDays: config.completedGraceDays,
   };
-  const bookings = createBookingStore(db.knex);
+  const bookings = createBookingStore(db);
   const publisher = createChatPublisher(broker, names);
   const bookingService = createBookingService(config, logger);
   const metrics = createMessageMetrics(
@@ -94,7 +94,7 @@ export async function startMessageService(deps: MessageServiceDeps): Promise<Mes
     );
 
     const handleSend = createSendMessageHandler({
-      messages: createMessageStore(db.knex),
+      messages: createMessageStore(db),
       policy,
       entitlements: createEntitlementChecker({ bookings, ...policy, bookingService, logger }),
       publisher,

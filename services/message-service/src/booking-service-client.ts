@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { bookingLookupResponseSchema, type BookingSummary } from '@chat/contracts';
+import { bookingLookupResponseSchema, type BookingSummary, describeIssue } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 
@@ -77,10 +77,7 @@ export function createBookingServiceClient(
     }
     const parsed = bookingLookupResponseSchema.safeParse(await response.json());
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(
-        `booking service answer is malformed: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`,
-      );
+      throw new Error(`booking service answer is malformed: ${describeIssue(parsed.error)}`);
     }
     return parsed.data.bookings;
   }

@@ -1,6 +1,5 @@
 import {
-  createPublicProbeListener,
-  listenHttp,
+  startPublicProbeServer,
   type Logger,
   type ReadinessReport,
   type Registry,
@@ -23,7 +22,7 @@ export interface HealthServer {
  * - `GET /metrics` — only with the OPS_TOKEN bearer token (else 404, or 401 when one is set);
  *   the ops server (OPS_PORT) serves it without.
  */
-export async function startHealthServer(deps: {
+export function startHealthServer(deps: {
   port: number;
   host?: string;
   readiness: () => Promise<ReadinessReport>;
@@ -32,13 +31,8 @@ export async function startHealthServer(deps: {
   opsToken?: string;
   logger: Logger;
 }): Promise<HealthServer> {
-  const log = deps.logger.child({ module: 'message:health' });
-  const http = await listenHttp(createPublicProbeListener(deps), {
-    port: deps.port,
-    host: deps.host,
-    dropConnections: true,
+  return startPublicProbeServer({
+    ...deps,
+    logger: deps.logger.child({ module: 'message:health' }),
   });
-  http.server.on('error', (error) => log.error({ err: error }, 'health server error'));
-  log.info({ port: http.port }, 'health server listening');
-  return { port: http.port, close: http.close };
 }

@@ -76,13 +76,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge> {
   const { config, broker } = deps;
   const logger = deps.logger.child({ module: 'socket-edge', nodeId: config.nodeId });
-  const redis = deps.redis.redis;
+  const { redis } = deps;
   const names = topologyNames(config.namespace);
   const metrics = createEdgeMetrics(
     deps.metrics ?? createMetricsRegistry('socket-edge', { defaultMetrics: false }),
   );
   const publisher = createChatPublisher(broker, names);
-  const conversations = createConversationStore(deps.db.knex);
+  const conversations = createConversationStore(deps.db);
   const presence = createPresence(redis, config.nodeId, PRESENCE_TTL_SEC);
   const offlineQueue = createOfflineQueue(redis, {
     cap: config.offlineQueueCap,
@@ -104,13 +104,13 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   };
   // Typing goes only to partners a booking lets the typist chat with now, as sends do.
   const entitlement = createChatEntitlement({
-    bookings: createBookingStore(deps.db.knex),
+    bookings: createBookingStore(deps.db),
     policy,
   });
   const receipts = createDeliveryReceipts({
-    knex: deps.db.knex,
+    transaction: deps.db.transaction,
     conversations,
-    outbox: createOutboxStore(deps.db.knex),
+    outbox: createOutboxStore(deps.db),
     publish: broker.publish,
     names,
     logger,
@@ -151,7 +151,7 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
   );
   const registerConversationRooms = createConversationRooms({
     access: createConversationAccess({
-      bookings: createBookingStore(deps.db.knex),
+      bookings: createBookingStore(deps.db),
       conversations,
     }),
     joinRateLimit: createLocalRateLimit({

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/observability';
+import { createLogger, createMetricsRegistry, listen, startOpsServer } from '@chat/observability';
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startSocketEdge } from './app';
 import { loadSocketEdgeConfig } from './config';
@@ -22,10 +22,8 @@ runService('socket-edge', async (closer) => {
   );
   // Closing the edge closes Socket.IO and with it the HTTP server.
   closer.add(await startSocketEdge({ config, logger, httpServer, db, redis, broker, metrics }));
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen({ port: config.port, host: config.host }, resolve);
-  });
+  await listen(httpServer, { port: config.port, host: config.host });
+  httpServer.on('error', (error) => logger.error({ err: error }, 'http server error'));
   logger.info({ port: config.port, host: config.host }, 'socket-edge listening');
   closer.add(
     await startOpsServer({

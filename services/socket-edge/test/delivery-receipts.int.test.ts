@@ -277,9 +277,9 @@ describe('delivery receipts', () => {
     const { receiver, conversationId, senderSocket, messages } = await conversationWith(1);
     const heard = collect(senderSocket, 'message-delivered');
     const failing = createDeliveryReceipts({
-      knex: stack.db.knex,
-      conversations: createConversationStore(stack.db.knex),
-      outbox: createOutboxStore(stack.db.knex),
+      transaction: stack.db.transaction,
+      conversations: createConversationStore(stack.db),
+      outbox: createOutboxStore(stack.db),
       publish: () => Promise.reject(new Error('broker refused')),
       names: topologyNames(stack.namespace),
       logger: createLogger({ service: 'test', level: 'silent' }),

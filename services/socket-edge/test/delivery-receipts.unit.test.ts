@@ -1,5 +1,12 @@
 import { topologyNames } from '@chat/contracts';
-import type { DeliveredMark, DeliveredOutcome, Knex, OutboxEntry, OutboxRow } from '@chat/db';
+import type {
+  DeliveredMark,
+  DeliveredOutcome,
+  OutboxEntry,
+  OutboxRow,
+  RunInTransaction,
+  Transaction,
+} from '@chat/db';
 import { createLogger } from '@chat/observability';
 import { createDeliveryReceipts } from '../src/delivery/delivery-receipts';
 
@@ -27,11 +34,9 @@ describe('delivery receipts writer', () => {
     let release: (() => void) | undefined;
     let held = false;
     let nextId = 1;
-    const knex = {
-      transaction: <T>(work: (trx: unknown) => Promise<T>) => work({}),
-    } as unknown as Knex;
+    const transaction: RunInTransaction = (work) => work({} as Transaction);
     const receipts = createDeliveryReceipts({
-      knex,
+      transaction,
       names,
       logger,
       ...(options.maxWaiting !== undefined && { maxWaiting: options.maxWaiting }),

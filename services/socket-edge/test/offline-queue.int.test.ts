@@ -32,14 +32,14 @@ describe('offline queue', () => {
   });
 
   it('when more than the cap arrive, then the newest are kept, oldest first', async () => {
-    const queue = createOfflineQueue(client.redis, { cap: 3, ttlSec: 60 });
+    const queue = createOfflineQueue(client, { cap: 3, ttlSec: 60 });
     const user = randomUUID();
     for (let seq = 1; seq <= 5; seq++) await queue.push(user, message('a_b', seq));
     expect((await queue.take(user, 's1')).map((m) => m.seq)).toEqual([3, 4, 5]);
   });
 
   it('when taken and confirmed, then the queue is empty; when taken and restored, then everything is back in front of newer messages', async () => {
-    const queue = createOfflineQueue(client.redis, { cap: 10, ttlSec: 60 });
+    const queue = createOfflineQueue(client, { cap: 10, ttlSec: 60 });
     const user = randomUUID();
     await queue.push(user, message('a_b', 1));
     await queue.push(user, message('a_b', 2));
@@ -55,7 +55,7 @@ describe('offline queue', () => {
   });
 
   it('when messages of one conversation were pushed out of order or twice, then take gives each once in seq order', async () => {
-    const queue = createOfflineQueue(client.redis, { cap: 10, ttlSec: 60 });
+    const queue = createOfflineQueue(client, { cap: 10, ttlSec: 60 });
     const user = randomUUID();
     const second = message('a_b', 2);
     await queue.push(user, second);
@@ -68,7 +68,7 @@ describe('offline queue', () => {
   });
 
   it('when pushed, then the queue expires after its TTL', async () => {
-    const queue = createOfflineQueue(client.redis, { cap: 10, ttlSec: 60 });
+    const queue = createOfflineQueue(client, { cap: 10, ttlSec: 60 });
     const user = randomUUID();
     await queue.push(user, message('a_b', 1));
     const ttl = await client.redis.pttl(`offline:${user}`);
@@ -78,7 +78,7 @@ describe('offline queue', () => {
 
   it('when the queue holds more items than Lua can unpack at once, then take, restore and confirm still move all of them', async () => {
     const count = 10_000;
-    const queue = createOfflineQueue(client.redis, { cap: count, ttlSec: 60 });
+    const queue = createOfflineQueue(client, { cap: count, ttlSec: 60 });
     const user = randomUUID();
     const items = Array.from({ length: count }, (_, i) => JSON.stringify(message('a_b', i + 1)));
     for (let first = 0; first < count; first += 1000) {

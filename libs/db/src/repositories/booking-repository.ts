@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { knexOf, type StoreSource } from './knex-of';
 import { withRedactedErrors } from './db-errors';
 
 /** A TutorGo booking event as the projection needs it (times as ISO strings or Dates). */
@@ -136,7 +137,8 @@ export function pairKey(userA: string, userB: string): string {
   return `${low}\u0000${high}`;
 }
 
-export function createBookingStore(knex: Knex): BookingStore {
+export function createBookingStore(source: StoreSource): BookingStore {
+  const knex = knexOf(source);
   async function pairStatuses(
     pairs: Iterable<readonly [string, string]>,
     policy: readonly string[] | EntitlementPolicy,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { knexOf, type StoreSource } from './knex-of';
 import { AppError } from '@chat/errors';
 import { pairStatusBindings, pairStatusesSql, type EntitlementPolicy } from './booking-repository';
 import { withRedactedErrors } from './db-errors';
@@ -231,7 +232,8 @@ const MARK_DELIVERED = `
   from pairs p
   left join announced an on an.conversation_id = p.conversation_id and an.user_id = p.user_id`;
 
-export function createConversationStore(knex: Knex): ConversationStore {
+export function createConversationStore(source: StoreSource): ConversationStore {
+  const knex = knexOf(source);
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
     const row = await knex('conversation_members')
       .where({ conversation_id: conversationId, user_id: userId })

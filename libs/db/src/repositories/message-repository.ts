@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { knexOf, type StoreSource } from './knex-of';
 import { canonicalConversationId } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import {
@@ -231,7 +232,8 @@ interface StoreRow extends MessageRow {
   known: boolean;
 }
 
-export function createMessageStore(knex: Knex): MessageStore {
+export function createMessageStore(source: StoreSource): MessageStore {
+  const knex = knexOf(source);
   const keyOf = (senderId: string, clientMessageId: string) =>
     `${senderId}\u0000${clientMessageId}`;
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { knexOf, type StoreSource } from './knex-of';
 import { withRedactedErrors } from './db-errors';
 
 export interface OutboxEntry {
@@ -70,7 +71,11 @@ export interface OutboxStoreOptions {
  * when the lease runs out. A session advisory lock would serialize the relays too, but would
  * have to pin one pooled connection outside any transaction and release it by hand.
  */
-export function createOutboxStore(knex: Knex, options: OutboxStoreOptions = {}): OutboxStore {
+export function createOutboxStore(
+  source: StoreSource,
+  options: OutboxStoreOptions = {},
+): OutboxStore {
+  const knex = knexOf(source);
   const leaseMs = options.leaseMs ?? 60_000;
 
   async function add(trx: Knex.Transaction, entry: OutboxEntry): Promise<{ id: string }> {

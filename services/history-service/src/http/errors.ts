@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isDatabaseUnavailable, isStatementTimeout } from '@chat/db';
-import { AppError, isAppError } from '@chat/errors';
+import { AppError, errorResponseBody, isAppError, noSuchEndpoint } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import { RateLimitedError } from '@chat/redis';
 import { requestIdOf } from './request-context';
@@ -39,7 +39,7 @@ export function sendError(res: Response, error: AppError): void {
   if (error.status === 401) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }
-  res.status(error.status).json({ error: { code: error.code, message: error.message } });
+  res.status(error.status).json(errorResponseBody(error));
 }
 
 /**
@@ -73,5 +73,5 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
 
 /** Any path or method the API does not have. */
 export const notFound: RequestHandler = () => {
-  throw new AppError('NOT_FOUND', 'No such endpoint');
+  throw noSuchEndpoint();
 };

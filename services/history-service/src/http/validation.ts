@@ -1,3 +1,4 @@
+import { describeIssues } from '@chat/contracts';
 import type { z } from 'zod';
 import { AppError } from '@chat/errors';
 
@@ -8,9 +9,5 @@ import { AppError } from '@chat/errors';
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.');
-    return field ? `${field} ${issue.message}` : issue.message;
-  });
-  throw new AppError('VALIDATION_FAILED', [...new Set(problems)].join('; '));
+  throw new AppError('VALIDATION_FAILED', describeIssues(result.error).join('; '));
 }

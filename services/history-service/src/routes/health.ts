@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '@chat/db';
 import {
+  liveness,
   publicReadiness,
   runHealthChecks,
   type HealthReport,
@@ -34,7 +35,8 @@ export function createHealthRoutes(deps: {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const { status, body } = liveness();
+    res.status(status).json(body);
   });
 
   router.get('/readyz', async (_req, res) => {

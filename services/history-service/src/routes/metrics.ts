@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError } from '@chat/errors';
+import { bearerTokenRequired } from '@chat/errors';
 import { metricsAccess, sendMetrics, type Registry } from '@chat/observability';
 
 /**
@@ -14,7 +14,7 @@ export function createMetricsRoutes(registry: Registry, opsToken: string | undef
     const access = metricsAccess(req.headers.authorization, opsToken);
     if (access === 'not-found') return next();
     if (access === 'unauthorized') {
-      return next(new AppError('UNAUTHENTICATED', 'A valid bearer token is required'));
+      return next(bearerTokenRequired());
     }
     await sendMetrics(registry, res);
   });

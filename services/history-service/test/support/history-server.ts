@@ -4,13 +4,13 @@ import { loadConfig } from '@chat/config';
 import { canonicalConversationId, topologyNames } from '@chat/contracts';
 import { createDb, createMessageStore, type Db, type StoredMessage } from '@chat/db';
 import {
-  createCloser,
   createLogger,
   createMetricsRegistry,
   listenHttp,
   startOpsServer,
   type Logger,
 } from '@chat/observability';
+import { createCloser } from '@chat/runtime';
 import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, mintToken, testNamespace, testServiceUrls } from '@chat/testing';
 import { createHistoryApp, startHistoryService } from '../../src/app';

@@ -5,10 +5,10 @@ import {
   type ConversationStore,
   type DeliveredMark,
   type DeliveredOutcome,
-  type Knex,
   type OutboxEntry,
   type OutboxRow,
   type OutboxStore,
+  type RunInTransaction,
 } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
@@ -29,7 +29,8 @@ export interface DeliveryReceipts {
 }
 
 export interface DeliveryReceiptsDeps {
-  knex: Knex;
+  /** The unit of work a batch of marks and its outbox rows commit in (Db.transaction). */
+  transaction: RunInTransaction;
   conversations: Pick<ConversationStore, 'markDeliveredEach'>;
   outbox: Pick<OutboxStore, 'addClaimed' | 'settleClaimed'>;
   publish: Publish;
@@ -90,7 +91,7 @@ export function createDeliveryReceipts(deps: DeliveryReceiptsDeps): DeliveryRece
     let outcomes: Map<string, DeliveredOutcome>;
     let claimed: OutboxRow[];
     try {
-      ({ outcomes, claimed } = await deps.knex.transaction(async (trx) => {
+      ({ outcomes, claimed } = await deps.transaction(async (trx) => {
         const found = await deps.conversations.markDeliveredEach(
           batch.map((waiter) => waiter.mark),
           trx,

@@ -5,6 +5,7 @@ import {
   describeIssue,
   type DeliveryV1,
 } from '@chat/contracts';
+import { isErrorCode } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { Server } from 'socket.io';
 import type { DeliveryTarget, EdgeMetrics } from '../metrics';
@@ -105,7 +106,12 @@ export function createDeliveryRouter(deps: DeliveryRouterDeps): DeliveryRouter {
       }
       case 'send-rejected': {
         const { clientMessageId, code, message } = delivery.payload;
-        pendingSends.failed(userId, clientMessageId, { code, message });
+        // A code this edge does not know yet (a newer message-service in a rolling deploy) still
+        // answers the send, as INTERNAL with the message it came with.
+        pendingSends.failed(userId, clientMessageId, {
+          code: isErrorCode(code) ? code : 'INTERNAL',
+          message,
+        });
         break;
       }
       case 'conversation-closed': {

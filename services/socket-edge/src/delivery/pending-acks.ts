@@ -1,13 +1,9 @@
 import type { ChatMessage, SendMessageAck } from '@chat/contracts';
-
-export interface SendFailure {
-  code: string;
-  message: string;
-}
+import type { ErrorBody } from '@chat/errors';
 
 interface Waiter {
   onStored(message: ChatMessage): void;
-  onFailed(error: SendFailure): void;
+  onFailed(error: ErrorBody): void;
   /** Still waiting after the delay notice time; called at most once. */
   onDelayed?(): void;
 }
@@ -24,9 +20,9 @@ export interface PendingSends {
   wait(userId: string, clientMessageId: string, waiter: Waiter): boolean;
   /** Settles the waiters of the message's clientMessageId; true when there were any. */
   stored(userId: string, message: ChatMessage): boolean;
-  failed(userId: string, clientMessageId: string, error: SendFailure): void;
+  failed(userId: string, clientMessageId: string, error: ErrorBody): void;
   /** Fails every waiter (shutdown). */
-  failAll(error: SendFailure): void;
+  failAll(error: ErrorBody): void;
   readonly size: number;
 }
 
@@ -97,7 +93,7 @@ export function createPendingSends(timeoutMs: number, delayNoticeMs = timeoutMs)
 }
 
 /** Turns an outcome into the acknowledgement a client passed to send-message. */
-export function ackOf(result: { message: ChatMessage } | { error: SendFailure }): SendMessageAck {
+export function ackOf(result: { message: ChatMessage } | { error: ErrorBody }): SendMessageAck {
   return 'message' in result
     ? { ok: true, message: result.message }
     : { ok: false, error: result.error };

@@ -1,5 +1,6 @@
 import { extractBearerToken, type TokenVerifier } from '@chat/auth';
 import { toAppError } from '@chat/errors';
+import type { HandshakeRefusalData } from './handshake-refusal';
 import type { ChatSocket } from './types';
 
 /**
@@ -17,7 +18,7 @@ export function createAuthMiddleware(verifier: TokenVerifier) {
       next();
     } catch (error) {
       const coded = toAppError(error);
-      const refusal = new Error(coded.message) as Error & { data: { code: string } };
+      const refusal = new Error(coded.message) as Error & { data: HandshakeRefusalData };
       refusal.data = { code: coded.code };
       next(refusal);
     }

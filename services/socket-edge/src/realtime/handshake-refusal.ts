@@ -1,9 +1,9 @@
-import { toAppError } from '@chat/errors';
+import { toAppError, type ErrorCode } from '@chat/errors';
 import { RateLimitedError } from '@chat/redis';
 
 /** What a refused handshake carries to the client's `connect_error` as `data`. */
 export interface HandshakeRefusalData {
-  code: string;
+  code: ErrorCode;
   /** With RATE_LIMITED: seconds until a connect may succeed again. */
   retryAfterSec?: number;
 }

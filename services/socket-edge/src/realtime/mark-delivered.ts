@@ -1,4 +1,9 @@
-import { conversationPartner, markDeliveredPayloadSchema, type SignalAck } from '@chat/contracts';
+import {
+  conversationPartner,
+  describeIssue,
+  markDeliveredPayloadSchema,
+  type SignalAck,
+} from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
@@ -30,11 +35,9 @@ export function createMarkDelivered(deps: MarkDeliveredDeps): (socket: ChatSocke
   async function mark(socket: ChatSocket, payload: unknown): Promise<void> {
     const parsed = markDeliveredPayloadSchema.safeParse(payload);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       throw new AppError(
         'VALIDATION_FAILED',
-        `Invalid mark-delivered payload: ${where}${issue?.message ?? ''}`,
+        `Invalid mark-delivered payload: ${describeIssue(parsed.error, { separator: ': ' })}`,
       );
     }
     const { conversationId, upToSeq } = parsed.data;

@@ -1,6 +1,6 @@
 import type { ChatPublisher } from '@chat/broker';
 import type { Logger } from '@chat/observability';
-import type { Redis } from '@chat/redis';
+import type { RedisClient } from '@chat/redis';
 import { startDeadNodeReaper } from '../state/dead-node-reaper';
 import { startNodeLiveness } from '../state/node-liveness';
 import type { Presence } from '../state/presence';
@@ -23,7 +23,7 @@ export interface PresenceUpkeep {
  */
 export async function startPresenceUpkeep(deps: {
   io: ChatServer;
-  redis: Redis;
+  redis: RedisClient;
   nodeId: string;
   aliveTtlSec: number;
   presenceTtlSec: number;

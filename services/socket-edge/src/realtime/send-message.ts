@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   checkSendRules,
   conversationPartition,
-  sendMessagePayloadSchema,
+  describeIssue,
   type SendMessageAck,
   type SendMessageCommandV1,
+  sendMessagePayloadSchema,
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
@@ -102,11 +103,9 @@ export function registerSendMessage(socket: ChatSocket, deps: SendMessageDeps): 
       if (refusal) throw refusal;
       const parsed = sendMessagePayloadSchema.safeParse(payload);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
         throw new AppError(
           'VALIDATION_FAILED',
-          `Invalid send-message payload: ${where}${issue?.message ?? ''}`,
+          `Invalid send-message payload: ${describeIssue(parsed.error, { separator: ': ' })}`,
         );
       }
       const { conversationId, receiverId, message } = parsed.data;

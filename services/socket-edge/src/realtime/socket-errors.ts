@@ -1,11 +1,6 @@
-import { toAppError } from '@chat/errors';
+import { toAppError, type ErrorBody } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { ChatSocket } from './types';
-
-export interface CodedError {
-  code: string;
-  message: string;
-}
 
 /**
  * The one place a failed client event becomes an `error` event {message, code, ...}. Anything
@@ -16,14 +11,14 @@ export function reportSocketError(
   logger: Logger,
   error: unknown,
   context: { event: string; clientMessageId?: string },
-): CodedError {
+): ErrorBody {
   const coded =
     typeof error === 'object' &&
     error !== null &&
     'code' in error &&
     'message' in error &&
     !(error instanceof Error)
-      ? (error as CodedError)
+      ? (error as ErrorBody)
       : toAppError(error);
   if (coded.code === 'INTERNAL')
     logger.error({ err: error, event: context.event }, 'client event failed');

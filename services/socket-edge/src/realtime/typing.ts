@@ -2,8 +2,9 @@ import type { ChatPublisher } from '@chat/broker';
 import {
   conversationPartner,
   delivery,
-  typingPayloadSchema,
+  describeIssue,
   type SignalAck,
+  typingPayloadSchema,
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
@@ -74,11 +75,9 @@ export function createTypingRelay(deps: TypingDeps): (socket: ChatSocket) => voi
   ): Promise<void> {
     const parsed = typingPayloadSchema.safeParse(payload);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       throw new AppError(
         'VALIDATION_FAILED',
-        `Invalid typing payload: ${where}${issue?.message ?? ''}`,
+        `Invalid typing payload: ${describeIssue(parsed.error, { separator: ': ' })}`,
       );
     }
     const { conversationId, isTyping } = parsed.data;

@@ -1,4 +1,4 @@
-import type { Redis } from '@chat/redis';
+import type { Redis, RedisClient } from '@chat/redis';
 import type { Logger } from '@chat/observability';
 import { memberPrefix, presenceKeys } from './presence';
 
@@ -34,13 +34,13 @@ type ReaperCommands = Redis & {
 };
 
 export function startDeadNodeReaper(deps: {
-  redis: Redis;
+  redis: RedisClient;
   nodeId: string;
   intervalMs: number;
   onUserOffline(userId: string): Promise<unknown>;
   logger: Logger;
 }): DeadNodeReaper {
-  const { redis } = deps;
+  const { redis } = deps.redis;
   const log = deps.logger.child({ module: 'edge:reaper' });
   const commands = redis as ReaperCommands;
   if (!('presenceReap' in redis)) {

@@ -1,4 +1,4 @@
-import type { Redis } from '@chat/redis';
+import type { Redis, RedisClient } from '@chat/redis';
 import type { Logger } from '@chat/observability';
 import { presenceKeys } from './presence';
 
@@ -26,7 +26,7 @@ type LivenessCommands = Redis & {
 };
 
 export async function startNodeLiveness(deps: {
-  redis: Redis;
+  redis: RedisClient;
   nodeId: string;
   aliveTtlMs: number;
   /** The TTL of presence sets: the node's user index lives as long after its last beat. */
@@ -35,7 +35,8 @@ export async function startNodeLiveness(deps: {
   onRevived(): Promise<void>;
   logger: Logger;
 }): Promise<NodeLiveness> {
-  const { redis, nodeId } = deps;
+  const { nodeId } = deps;
+  const { redis } = deps.redis;
   const log = deps.logger.child({ module: 'edge:liveness' });
   const commands = redis as LivenessCommands;
   if (!('nodeHeartbeat' in redis)) {

@@ -1,5 +1,5 @@
 import { chatMessageSchema, type ChatMessage } from '@chat/contracts';
-import type { Redis } from '@chat/redis';
+import type { Redis, RedisClient } from '@chat/redis';
 
 /**
  * Per-user Redis list of messages that arrived while the user had no socket. Bounded (the
@@ -26,9 +26,10 @@ type OfflineCommands = Redis & {
 const TAKE_CHUNK = 1000;
 
 export function createOfflineQueue(
-  redis: Redis,
+  client: RedisClient,
   options: { cap: number; ttlSec: number },
 ): OfflineQueue {
+  const { redis } = client;
   const commands = redis as OfflineCommands;
   if (!('offlinePush' in redis)) {
     redis.defineCommand('offlinePush', {

@@ -1,4 +1,4 @@
-import type { Redis } from '@chat/redis';
+import type { Redis, RedisClient } from '@chat/redis';
 import { createTurnBatcher } from '../realtime/turn-batcher';
 
 /**
@@ -69,7 +69,8 @@ type PresenceCommands = Redis & {
   ): Promise<[number, number]>;
 };
 
-export function createPresence(redis: Redis, nodeId: string, ttlSec = 90): Presence {
+export function createPresence(client: RedisClient, nodeId: string, ttlSec = 90): Presence {
+  const { redis } = client;
   const commands = redis as PresenceCommands;
   // One script call each instead of MULTI + three commands + EXEC: atomic all the same (two
   // nodes adding a user's first sockets at once still see 1 and 2), a fifth of the commands.

@@ -4,13 +4,13 @@ import { connectBroker, type Broker } from '@chat/broker';
 import { topologyNames } from '@chat/contracts';
 import { createDb, type Db } from '@chat/db';
 import {
-  createCloser,
   createLogger,
   createMetricsRegistry,
   startOpsServer,
   type Registry,
 } from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
+import { createCloser } from '@chat/runtime';
 import { TEST_JWT_SECRET, testNamespace, testServiceUrls } from '@chat/testing';
 import { startMessageService } from '../../../message-service/src/app';
 import { loadMessageServiceConfig } from '../../../message-service/src/config';

@@ -1,4 +1,4 @@
-import type { Logger } from './logger';
+import type { Logger } from '@chat/observability';
 
 export interface Closable {
   close(): Promise<void>;
@@ -26,12 +26,16 @@ export function installShutdown(target: Closable, logger: Logger, timeoutMs: num
       process.exit(1);
     }, timeoutMs);
     timer.unref();
+    // The timer goes once closing settled: exit happens now, and no stray exit(1) may follow
+    // where exit does not end the process (a test).
     target.close().then(
       () => {
+        clearTimeout(timer);
         logger.info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
+        clearTimeout(timer);
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },

@@ -1,4 +1,4 @@
-import { createCloser } from '@chat/observability';
+import { createCloser } from '@chat/runtime';
 
 describe('createCloser', () => {
   const resource = (name: string, closed: string[], fails = false) => ({
@@ -38,5 +38,42 @@ describe('createCloser', () => {
       'server would not close',
       'db would not close',
     ]);
+  });
+
+  it('when a close throws before returning a promise, then the others are still closed and its error is reported', async () => {
+    const closed: string[] = [];
+    const closer = createCloser();
+    closer.add(resource('db', closed));
+    closer.add({
+      close(): Promise<void> {
+        throw new Error('server threw at once');
+      },
+    });
+
+    const error: unknown = await closer.close().then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+
+    expect(closed).toEqual(['db']);
+    expect(error).toBeInstanceOf(AggregateError);
+    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
+      'server threw at once',
+    ]);
+  });
+
+  it('when a resource is added while closing, then it is closed too', async () => {
+    const closed: string[] = [];
+    const closer = createCloser();
+    closer.add({
+      async close() {
+        closed.push('first');
+        closer.add(resource('late', closed));
+      },
+    });
+
+    await closer.close();
+
+    expect(closed).toEqual(['first', 'late']);
   });
 });
