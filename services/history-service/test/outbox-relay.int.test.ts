@@ -3,9 +3,8 @@ import knexFactory, { type Knex } from 'knex';
 import { chatTopology } from '@chat/broker';
 import { canonicalConversationId, topologyNames, userRoutingKey } from '@chat/contracts';
 import { createDb, createOutboxStore, migrateLatest, type Db } from '@chat/db';
-import { testRunId, testServiceUrls, withDatabase } from '@chat/testing';
+import { testRunId, testServiceUrls, withDatabase, eventually } from '@chat/testing';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox-relay';
-import { eventually } from '../../socket-edge/test/support/chat-client';
 import {
   newUserId,
   request,
