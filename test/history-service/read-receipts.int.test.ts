@@ -127,11 +127,22 @@ describe('read receipts and unread counts across the stack', () => {
       readAt: payload.readAt,
     });
 
-    // Marking read again announces nothing new.
+    // Marking read again announces nothing new. The sentinel: a later message, marked read,
+    // is announced after anything the repeated mark-read would have announced.
     expect((await markRead(conversationId, tutor)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(receipts).toHaveLength(1);
-    expect(events).toHaveLength(1);
+    const later = await sendWithAck(studentSocket, {
+      conversationId,
+      receiverId: tutor,
+      message: 'third',
+    });
+    if (!later.ok) throw new Error(`send failed: ${later.error.message}`);
+    expect((await markRead(conversationId, tutor)).status).toBe(200);
+    await eventually(() => receipts.length >= 2 && events.length >= 2);
+    expect(receipts.map((announced) => announced.upToMessageId)).toEqual([
+      last.message.id,
+      later.message.id,
+    ]);
+    expect(events.map((announced) => announced.upToSeq)).toEqual([2, 3]);
   });
 
   it('when messages arrive and are read, then REST, connected.unreadCount and mark-read agree at every step', async () => {

@@ -182,18 +182,23 @@ describe('booking events from TutorGo', () => {
     const cancelled = booking.event('cancelled');
     await tutorgo.publish('booking.cancelled', cancelled);
     await tutorgo.publish('booking.cancelled', cancelled);
-    await settle(student, tutor);
-    // Deliveries reach the socket a moment after the broker confirmed them.
-    await eventually(() => closed.length > 0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The sentinel: the pair's next booking, confirmed and cancelled, closes the conversation
+    // again. A pair's events are handled in order, so a close for the repeated cancellation
+    // would have reached the socket before this one.
+    const next = bookingOf(student, tutor);
+    await tutorgo.publish('booking.confirmed', next.event('confirmed', 1));
+    await tutorgo.publish('booking.cancelled', next.event('cancelled'));
+    await eventually(() => closed.length >= 2);
 
     expect(
       await stack.db.knex('booking_entitlements').where({ booking_id: booking.bookingId }),
     ).toHaveLength(1);
     expect((await storedBooking(booking.bookingId)).status).toBe('cancelled');
-    expect(closed).toEqual([
-      { conversationId: canonicalConversationId(student, tutor), reason: 'booking-cancelled' },
-    ]);
+    const closedByCancel = {
+      conversationId: canonicalConversationId(student, tutor),
+      reason: 'booking-cancelled',
+    };
+    expect(closed).toEqual([closedByCancel, closedByCancel]);
     expect(await send(studentSocket, student, tutor)).toMatchObject({
       ok: false,
       error: { code: 'BOOKING_REQUIRED' },

@@ -6,6 +6,7 @@ import {
   collect,
   connectUser,
   eventually,
+  sendSentinel,
   sendWithAck,
   type ClientSocket,
 } from '@chat/testing';
@@ -60,12 +61,13 @@ describe('an edge node losing RabbitMQ', () => {
       });
     }
     await eventually(() => received.length >= 13, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sendSentinel(senderSocket, { conversationId, receiverId: receiver }, [received]);
 
-    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     expect(received.map((m) => m.message)).toEqual([
       ...Array.from({ length: 10 }, (_, i) => `during ${i}`),
       ...Array.from({ length: 3 }, (_, i) => `after ${i}`),
+      'sentinel',
     ]);
   }, 40_000);
 });

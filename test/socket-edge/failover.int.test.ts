@@ -3,6 +3,7 @@ import {
   collect,
   connectUser,
   eventually,
+  sendSentinel,
   sendWithAck,
   type ClientSocket,
 } from '@chat/testing';
@@ -46,9 +47,9 @@ describe('several message-service instances', () => {
     }
     await Promise.all(acks);
     await eventually(() => received.length >= 200, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sendSentinel(socket, { conversationId, receiverId: receiver }, [received]);
 
-    const expected = Array.from({ length: 200 }, (_, i) => `f${i}`);
+    const expected = [...Array.from({ length: 200 }, (_, i) => `f${i}`), 'sentinel'];
     expect(received.map((m) => m.message)).toEqual(expected);
     const rows = await stack.db
       .knex('messages')

@@ -7,6 +7,7 @@ import {
   eventually,
   newUserId,
   nextEvent,
+  sendSentinel,
   sendWithAck,
   type ClientSocket,
 } from '@chat/testing';
@@ -145,13 +146,14 @@ describe('real-time messaging', () => {
     expect(second.connected.unreadCount).toBe(5);
   });
 
-  it('when a user has two sockets, then each gets every message once, and the partner sees user-offline only after both close', async () => {
+  // That the partner hears user-offline only once the last of them closes is in
+  // multi-node.int.test.ts, where a barrier (the node's clean-up) can prove it without a sleep.
+  it('when a user has two sockets, then each gets every message once', async () => {
     const user = newUserId();
     const partner = newUserId();
     await confirmBooking(stack.db, user, partner);
     const conversationId = canonicalConversationId(user, partner);
     const { socket: partnerSocket } = await connect(partner);
-    // A first message makes them conversation partners, who hear about presence.
     await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'first' });
     const { socket: a } = await connect(user);
     const { socket: b } = await connect(user);
@@ -159,21 +161,12 @@ describe('real-time messaging', () => {
     await nextEvent(a, 'joined-conversation');
     const onA = collect(a, 'new-message');
     const onB = collect(b, 'new-message');
-    const offline = collect(partnerSocket, 'user-offline');
 
     for (let i = 0; i < 3; i++)
       await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: `x${i}` });
-    await eventually(() => onA.length >= 3 && onB.length >= 3);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(onA.map((m) => m.message)).toEqual(['x0', 'x1', 'x2']);
-    expect(onB.map((m) => m.message)).toEqual(['x0', 'x1', 'x2']);
-
-    a.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(offline).toEqual([]);
-    b.disconnect();
-    await eventually(() => offline.length === 1);
-    expect(offline).toEqual([{ userId: user }]);
+    await sendSentinel(partnerSocket, { conversationId, receiverId: user }, [onA, onB]);
+    expect(onA.map((m) => m.message)).toEqual(['x0', 'x1', 'x2', 'sentinel']);
+    expect(onB.map((m) => m.message)).toEqual(['x0', 'x1', 'x2', 'sentinel']);
   });
 
   it('when the same clientMessageId is sent twice, then one row is stored and the receiver gets it once', async () => {
@@ -189,12 +182,11 @@ describe('real-time messaging', () => {
     };
     const first = await sendWithAck(socket, payload);
     const second = await sendWithAck(socket, payload);
-    expect(first.ok && second.ok).toBe(true);
-    expect(first.ok && second.ok && first.message.id === second.message.id).toBe(true);
-    await eventually(() => received.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(received).toHaveLength(1);
-    expect(await storedCount(conversationId)).toBe(1);
+    expect(first).toMatchObject({ ok: true, message: { message: 'once' } });
+    expect(second).toMatchObject({ ok: true, message: { id: first.ok && first.message.id } });
+    await sendSentinel(socket, { conversationId, receiverId: receiver }, [received]);
+    expect(received.map((m) => m.message)).toEqual(['once', 'sentinel']);
+    expect(await storedCount(conversationId)).toBe(2); // 'once' and the sentinel
   });
 
   it('when 500 messages are sent back to back, then all arrive in order without duplicates and 500 rows are stored', async () => {
@@ -210,9 +202,12 @@ describe('real-time messaging', () => {
     }
     await Promise.all(acks);
     await eventually(() => received.length >= 500, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(received.map((m) => m.message)).toEqual(Array.from({ length: 500 }, (_, i) => `n${i}`));
-    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
-    expect(await storedCount(conversationId)).toBe(500);
+    await sendSentinel(socket, { conversationId, receiverId: receiver }, [received]);
+    expect(received.map((m) => m.message)).toEqual([
+      ...Array.from({ length: 500 }, (_, i) => `n${i}`),
+      'sentinel',
+    ]);
+    expect(received.map((m) => m.seq)).toEqual(Array.from({ length: 501 }, (_, i) => i + 1));
+    expect(await storedCount(conversationId)).toBe(501);
   }, 90_000);
 });

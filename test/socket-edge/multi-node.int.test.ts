@@ -7,6 +7,7 @@ import {
   eventually,
   newUserId,
   nextEvent,
+  sendSentinel,
   sendWithAck,
   type ClientSocket,
 } from '@chat/testing';
@@ -60,10 +61,12 @@ describe('several edge nodes', () => {
     const [user, partner] = [newUserId(), newUserId()];
     await confirmBooking(stack.db, user, partner);
     const conversationId = canonicalConversationId(user, partner);
-    const { socket: partnerSocket } = await connect(partner, 0);
+    // `first` is node 0's only socket, so the node's clean-up is a barrier for its disconnect.
+    const { socket: partnerSocket } = await connect(partner, 1);
     await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'hello' });
     const online = collect(partnerSocket, 'user-online');
     const offline = collect(partnerSocket, 'user-offline');
+    const toPartner = collect(partnerSocket, 'new-message');
     // Someone online who never talked with the user: presence is not theirs to see.
     const { socket: stranger } = await connect(newUserId(), 1);
     const strangerOnline = collect(stranger, 'user-online');
@@ -75,13 +78,19 @@ describe('several edge nodes', () => {
     const onFirst = collect(first, 'new-message');
     const onSecond = collect(second, 'new-message');
     await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'both' });
-    await eventually(() => onFirst.length === 1 && onSecond.length === 1);
+    await sendSentinel(partnerSocket, { conversationId, receiverId: user }, [onFirst, onSecond]);
+    expect(onFirst.map((m) => m.message)).toEqual(['both', 'sentinel']);
+    expect(onSecond.map((m) => m.message)).toEqual(['both', 'sentinel']);
 
     first.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Once node 0 has cleaned up after `first`, a user-offline it had published would be confirmed,
+    // queued for the partner ahead of the sentinel message sent after it.
+    await stack.edges[0]!.cleanedUp();
+    await sendSentinel(second, { conversationId, receiverId: partner }, [toPartner]);
     expect(offline).toEqual([]);
     second.disconnect();
     await eventually(() => offline.length === 1);
+    expect(offline).toEqual([{ userId: user }]);
     expect(online).toEqual([{ userId: user }]);
     expect([...strangerOnline, ...strangerOffline]).toEqual([]);
   });
@@ -103,7 +112,8 @@ describe('several edge nodes', () => {
       return queued.length > 0;
     });
     expect(queued).toEqual(['while you were away']);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The brief socket's clean-up puts the messages back: node 1 has no other socket to wait for.
+    await stack.edges[1]!.cleanedUp();
     const again = await connect(receiver, 0);
     expect(again.connected.queuedMessages.map((m) => m.message)).toEqual(['while you were away']);
   });

@@ -24,6 +24,7 @@ export {
   collect,
   connectUser,
   nextEvent,
+  sendSentinel,
   sendWithAck,
   signalWithAck,
   tryConnect,

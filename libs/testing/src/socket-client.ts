@@ -6,6 +6,7 @@ import type {
   ServerToClientEvents,
   SignalAck,
 } from '@chat/contracts';
+import { eventually } from './eventually';
 import { mintToken } from './tokens';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -117,4 +118,25 @@ export function signalWithAck(
         ((error: Error | null, ack: SignalAck) => (error ? reject(error) : resolve(ack))) as never,
       );
   });
+}
+
+/**
+ * Proves that nothing more is on its way to a receiver without waiting out a fixed time: sends
+ * one more message, `text`, from `socket` into the conversation and waits until each of
+ * `receivedBy` (the receivers' collected `new-message`s) holds it. A conversation's messages
+ * reach each receiver in order, so whatever sent before it was going to arrive has arrived.
+ */
+export async function sendSentinel(
+  socket: ClientSocket,
+  to: { conversationId: string; receiverId: string },
+  receivedBy: readonly (readonly { message: string }[])[],
+  text = 'sentinel',
+): Promise<void> {
+  const ack = await sendWithAck(socket, { ...to, message: text });
+  if (!ack.ok) throw new Error(`the sentinel was refused: ${ack.error.code}`);
+  await eventually(
+    () => receivedBy.every((received) => received.some((m) => m.message === text)),
+    10_000,
+    `every receiver to get the sentinel "${text}"`,
+  );
 }
