@@ -157,18 +157,16 @@ describe('read receipts and unread counts across the stack', () => {
     const { socket: otherSocket } = await connect(other);
     for (const message of ['a', 'b', 'c']) {
       expect(
-        (await sendWithAck(studentSocket, { conversationId, receiverId: tutor, message })).ok,
-      ).toBe(true);
+        await sendWithAck(studentSocket, { conversationId, receiverId: tutor, message }),
+      ).toMatchObject({ ok: true });
     }
     expect(
-      (
-        await sendWithAck(otherSocket, {
-          conversationId: otherConversationId,
-          receiverId: tutor,
-          message: 'x',
-        })
-      ).ok,
-    ).toBe(true);
+      await sendWithAck(otherSocket, {
+        conversationId: otherConversationId,
+        receiverId: tutor,
+        message: 'x',
+      }),
+    ).toMatchObject({ ok: true });
 
     const before = await connect(tutor);
     const restBefore = [

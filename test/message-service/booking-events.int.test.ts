@@ -114,7 +114,7 @@ describe('booking events from TutorGo', () => {
     for (const socket of all) await joinRoom(socket, conversationId);
     expect(roomSize(0, conversationId)).toBe(1);
     expect(roomSize(1, conversationId)).toBe(2);
-    expect((await send(studentHere, student, tutor, 'see you monday')).ok).toBe(true);
+    expect(await send(studentHere, student, tutor, 'see you monday')).toMatchObject({ ok: true });
     const closedEvents = await tutorgo.watch(
       topologyNames(stack.namespace).eventsExchange,
       'chat.conversation.closed.v1',
@@ -163,7 +163,7 @@ describe('booking events from TutorGo', () => {
     await waitForBooking(first.bookingId, 'cancelled');
     await settle(student, tutor);
 
-    expect((await send(studentSocket, student, tutor)).ok).toBe(true);
+    expect(await send(studentSocket, student, tutor)).toMatchObject({ ok: true });
     expect(closed).toEqual([]);
   });
 
@@ -176,7 +176,7 @@ describe('booking events from TutorGo', () => {
     await tutorgo.publish('booking.confirmed', confirmed);
     await waitForBooking(booking.bookingId, 'confirmed');
     const studentSocket = await connect(student);
-    expect((await send(studentSocket, student, tutor)).ok).toBe(true);
+    expect(await send(studentSocket, student, tutor)).toMatchObject({ ok: true });
     const closed = collect(studentSocket, 'conversation-closed');
 
     const cancelled = booking.event('cancelled');
@@ -261,6 +261,6 @@ describe('booking events from TutorGo', () => {
     await tutorgo.publish('booking.confirmed', booking.event('confirmed'));
     await waitForBooking(booking.bookingId, 'confirmed');
     const studentSocket = await connect(student);
-    expect((await send(studentSocket, student, tutor)).ok).toBe(true);
+    expect(await send(studentSocket, student, tutor)).toMatchObject({ ok: true });
   });
 });

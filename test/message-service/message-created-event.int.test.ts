@@ -41,7 +41,7 @@ describe.each([
         receiverId: receiver,
         message: 'my phone number is 555-0100',
       });
-      expect(ack.ok).toBe(true);
+      expect(ack).toMatchObject({ ok: true });
 
       const received = await consumer.nextMessage(queue);
       const event = JSON.parse(received.content.toString()) as Record<string, unknown>;

@@ -50,7 +50,7 @@ describe('an edge node losing RabbitMQ', () => {
         receiverId: receiver,
         message: `during ${i}`,
       });
-      expect(ack.ok).toBe(true);
+      expect(ack).toMatchObject({ ok: true });
     }
     await eventually(() => received.length >= 10, 15_000);
     for (let i = 0; i < 3; i++) {

@@ -48,8 +48,8 @@ describe('when an edge node dies without cleaning up', () => {
       await confirmBooking(stack.db, user, partner);
       const conversationId = canonicalConversationId(user, partner);
       expect(
-        (await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'hi' })).ok,
-      ).toBe(true);
+        await sendWithAck(partnerSocket, { conversationId, receiverId: user, message: 'hi' }),
+      ).toMatchObject({ ok: true });
     }
     const online = collect(partnerSocket, 'user-online');
     const offline = collect(partnerSocket, 'user-offline');

@@ -66,7 +66,7 @@ describe('real-time messaging', () => {
       message: '  Hello, how are you?  ',
       clientMessageId: 'c-1',
     });
-    expect(ack.ok).toBe(true);
+    expect(ack).toMatchObject({ ok: true });
     const stored = ack.ok ? ack.message : undefined;
     expect(stored).toMatchObject({
       conversationId,
@@ -120,8 +120,8 @@ describe('real-time messaging', () => {
     const { socket } = await connect(sender);
     for (let i = 1; i <= 5; i++) {
       expect(
-        (await sendWithAck(socket, { conversationId, receiverId: receiver, message: `m${i}` })).ok,
-      ).toBe(true);
+        await sendWithAck(socket, { conversationId, receiverId: receiver, message: `m${i}` }),
+      ).toMatchObject({ ok: true });
     }
     let first: Awaited<ReturnType<typeof connect>> | undefined;
     await eventually(async () => {

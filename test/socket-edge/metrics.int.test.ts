@@ -96,7 +96,7 @@ describe('chat metrics', () => {
       message: 'counted once',
     });
     await arrived;
-    expect(ack.ok).toBe(true);
+    expect(ack).toMatchObject({ ok: true });
 
     // The publish confirm and the command's timing are recorded asynchronously to the ack.
     let moved = await changes();
@@ -182,7 +182,7 @@ describe('chat metrics', () => {
       message: 'for later',
     });
 
-    expect(ack.ok).toBe(true);
+    expect(ack).toMatchObject({ ok: true });
     let moved = await changes();
     await eventually(async () => {
       moved = await changes();

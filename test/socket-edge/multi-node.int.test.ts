@@ -46,14 +46,14 @@ describe('several edge nodes', () => {
 
     const toB = nextEvent(onNode1, 'new-message');
     expect(
-      (await sendWithAck(onNode0, { conversationId, receiverId: b, message: 'from node 0' })).ok,
-    ).toBe(true);
+      await sendWithAck(onNode0, { conversationId, receiverId: b, message: 'from node 0' }),
+    ).toMatchObject({ ok: true });
     expect(await toB).toMatchObject({ senderId: a, message: 'from node 0' });
 
     const toA = nextEvent(onNode0, 'new-message');
     expect(
-      (await sendWithAck(onNode1, { conversationId, receiverId: a, message: 'from node 1' })).ok,
-    ).toBe(true);
+      await sendWithAck(onNode1, { conversationId, receiverId: a, message: 'from node 1' }),
+    ).toMatchObject({ ok: true });
     expect(await toA).toMatchObject({ senderId: b, message: 'from node 1' });
   });
 

@@ -89,7 +89,7 @@ describe('pending sends per socket (SOCKET_MAX_PENDING_SENDS=3)', () => {
     for (const ack of await Promise.all(waiting)) {
       expect(ack).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
     }
-    expect(socket.connected && other.connected).toBe(true);
+    expect([socket.connected, other.connected]).toEqual([true, true]);
     const laterSend = sendWithAck(socket, later);
     await nextEvent(socket, 'send-delayed');
     // Published: everything but the refused one (and the invalid one, which has no id here).
