@@ -1,5 +1,5 @@
 import { createChatClient, type ChatClient, type ChatClientOptions } from '@chat/chat-client';
-import { createTcpProxy, mintToken, type TcpProxy } from '@chat/testing';
+import { createTcpProxy, eventually as pollUntil, mintToken, type TcpProxy } from '@chat/testing';
 import {
   startHistoryTestServer,
   type HistoryTestServer,
@@ -121,15 +121,9 @@ export function untilState(
   });
 }
 
-/** Polls `check` until it returns true, or fails with `what` after `timeoutMs`. */
-export async function eventually(
+/** libs/testing's `eventually` with what it waits for first, as the client's tests read. */
+export const eventually = (
   what: string,
   check: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+): Promise<void> => pollUntil(check, timeoutMs, what);
