@@ -2,6 +2,7 @@
 // with the repository's eslint.config.mjs, and prints each one's messages as JSON. A process of
 // its own because ESLint loads its flat config with import(), which Jest's module sandbox refuses.
 import { join } from 'node:path';
+import process from 'node:process';
 import { text } from 'node:stream/consumers';
 import { ESLint } from 'eslint';
 
