@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseBookingEvent } from '@chat/contracts';
-import { testNamespace, testServiceUrls } from '@chat/testing';
-import { connectTutorGoEvents } from '../services/message-service/test/support/tutorgo-events';
+import { testNamespace, testServiceUrls, connectTutorGoEvents } from '@chat/testing';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');

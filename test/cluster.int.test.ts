@@ -16,16 +16,14 @@ import {
   testNamespace,
   testServiceUrls,
   withDatabase,
-} from '@chat/testing';
-import { confirmBooking } from '../services/socket-edge/test/support/bookings';
-import {
+  confirmBooking,
   collect,
   eventually,
   newUserId,
   nextEvent,
   sendWithAck,
   type ClientSocket,
-} from '../services/socket-edge/test/support/chat-client';
+} from '@chat/testing';
 
 // npm run start:cluster for real: the script in a process group of its own, its five service
 // processes and nginx, on free ports, a namespace and a database of its own (the cluster

@@ -97,7 +97,7 @@ describe('message store', () => {
       ),
     );
 
-    expect(results.every((result) => result.created)).toBe(true);
+    expect(results.map((result) => result.created)).not.toContain(false);
     const bySeq = results.map((result) => result.message).sort((x, y) => x.seq - y.seq);
     expect(seqs(bySeq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     for (let i = 1; i < bySeq.length; i += 1) {

@@ -18,3 +18,18 @@ export { deleteRabbitObjectsWithPrefix } from './rabbit-cleanup';
 export * from './tokens';
 export { metricValue, parseMetricSamples, type MetricSample } from './metrics-text';
 export { freePort } from './free-port';
+export { eventually } from './eventually';
+export { newUserId } from './user-ids';
+export {
+  collect,
+  connectUser,
+  nextEvent,
+  sendSentinel,
+  sendWithAck,
+  signalWithAck,
+  tryConnect,
+  type ClientSocket,
+  type HandshakeRefusal,
+} from './socket-client';
+export { bookedPair, confirmBooking } from './bookings';
+export { bookingOf, connectTutorGoEvents, type TutorGoEvents } from './tutorgo-events';

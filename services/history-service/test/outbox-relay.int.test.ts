@@ -3,9 +3,8 @@ import knexFactory, { type Knex } from 'knex';
 import { chatTopology } from '@chat/broker';
 import { canonicalConversationId, topologyNames, userRoutingKey } from '@chat/contracts';
 import { createDb, createOutboxStore, migrateLatest, type Db } from '@chat/db';
-import { testRunId, testServiceUrls, withDatabase } from '@chat/testing';
+import { testRunId, testServiceUrls, withDatabase, eventually } from '@chat/testing';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox-relay';
-import { eventually } from '../../socket-edge/test/support/chat-client';
 import {
   newUserId,
   request,
@@ -52,15 +51,31 @@ describe('outbox relay', () => {
     cleanups.push(() => server.close());
     return server;
   };
+  /** How many of the relay's publishing rounds (OutboxStore.publishPending) have ended. */
+  let roundsEnded = 0;
   const startRelay = (server: HistoryTestServer) => {
+    const outbox = createOutboxStore(db.knex);
+    roundsEnded = 0;
     const relay: OutboxRelay = startOutboxRelay({
-      outbox: createOutboxStore(db.knex),
+      outbox: {
+        ...outbox,
+        publishPending: (...args) =>
+          outbox.publishPending(...args).finally(() => void roundsEnded++),
+      },
       broker: server.broker,
       logger: testLogger,
       pollIntervalMs: 100,
     });
     cleanups.push(() => relay.close());
     return relay;
+  };
+  /**
+   * The barrier for "the relay tried and nothing went out": waits until a round that began
+   * after this call has ended (the second to end from now: the first may have begun before).
+   */
+  const untilRelayRound = async () => {
+    const ended = roundsEnded;
+    await eventually(() => roundsEnded >= ended + 2, 10_000, 'two more relay rounds');
   };
   /** A student's unread message to a tutor, which the tutor then marks read over REST. */
   const readConversation = async (server: HistoryTestServer) => {
@@ -128,9 +143,18 @@ describe('outbox relay', () => {
       messageId: expect.stringMatching(/^outbox-\d+$/),
       type: 'chat.conversation.read.v1',
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(receipts).toHaveLength(1);
-    expect(events).toHaveLength(1);
+    // The sentinel: the next read of the same conversation. The relay publishes rows in the
+    // order they were written, so a second copy of the first two would have come before it.
+    await storeMessages(server.db, student, tutor, ['later']);
+    const again = await request(server.baseUrl, `/chat/conversations/${conversationId}/read`, {
+      method: 'PATCH',
+      as: tutor,
+    });
+    expect(again.status).toBe(200);
+    await eventually(() => receipts.length >= 2 && events.length >= 2);
+    const readByTutor = expect.objectContaining({ conversationId, readerId: tutor });
+    expect(receipts.map((receipt) => receipt.body.payload)).toEqual([readByTutor, readByTutor]);
+    expect(events.map((event) => event.body.upToSeq)).toEqual([1, 2]);
   });
 
   it('when the broker refuses the publishes, then the rows stay pending and go out in order once it accepts them', async () => {
@@ -141,14 +165,14 @@ describe('outbox relay', () => {
     const second = await readConversation(server);
     startRelay(server);
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await untilRelayRound();
     expect(await pendingCount()).toBe(4);
 
     // The events exchange alone (as chatTopology declares it), so the watch is bound before
     // anything can go out; the receipts, first in line, still fail and hold everything back.
     await channel.assertExchange(names.eventsExchange, 'topic', { durable: true });
     const events = await watch(names.eventsExchange, 'chat.conversation.read.v1');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilRelayRound();
     expect(await pendingCount()).toBe(4);
     await server.broker.addTopology(chatTopology(names, server.config.partitions));
 

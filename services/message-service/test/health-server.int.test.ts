@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testServiceUrls } from '@chat/testing';
+import { testServiceUrls, eventually } from '@chat/testing';
 import type { Broker } from '@chat/broker';
 import {
   canonicalConversationId,
@@ -13,7 +13,6 @@ import type { MessageServiceConfig } from '../src/config';
 import type { HealthServer } from '../src/health-server';
 import { createMetricsRegistry, type OpsServer } from '@chat/observability';
 import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
-import { eventually } from '../../socket-edge/test/support/chat-client';
 import { answer, type BookingServiceStub } from './support/booking-service-stub';
 
 const newRegistry = () => createMetricsRegistry('message-service', { defaultMetrics: false });

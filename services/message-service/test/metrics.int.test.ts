@@ -8,12 +8,10 @@ import {
   type SendMessageCommandV1,
 } from '@chat/contracts';
 import { createMetricsRegistry, type OpsServer, type Registry } from '@chat/observability';
-import { metricValue } from '@chat/testing';
+import { metricValue, eventually, newUserId, bookingOf, type TutorGoEvents } from '@chat/testing';
 import type { MessageServiceConfig } from '../src/config';
 import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
-import { eventually, newUserId } from '../../socket-edge/test/support/chat-client';
 import { answer, type BookingServiceStub } from './support/booking-service-stub';
-import { bookingOf, type TutorGoEvents } from './support/tutorgo-events';
 
 describe('message-service metrics', () => {
   let metrics: Registry;

@@ -17,7 +17,7 @@ import { createHistoryApp, startHistoryService } from '../../src/app';
 import { historyServiceEnv, type HistoryServiceConfig } from '../../src/config';
 import { createHistoryReadiness } from '../../src/routes/health';
 
-export { newUserId } from '../../../socket-edge/test/support/chat-client';
+export { newUserId } from '@chat/testing';
 
 export const testLogger = createLogger({
   service: 'test',

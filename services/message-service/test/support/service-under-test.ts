@@ -1,12 +1,16 @@
 import { connectBroker, type Broker } from '@chat/broker';
 import { createDb, type Db } from '@chat/db';
 import { createLogger, startOpsServer, type OpsServer, type Registry } from '@chat/observability';
-import { testNamespace, testServiceUrls } from '@chat/testing';
+import {
+  testNamespace,
+  testServiceUrls,
+  connectTutorGoEvents,
+  type TutorGoEvents,
+} from '@chat/testing';
 import { startMessageService, type MessageService } from '../../src/app';
 import { loadMessageServiceConfig, type MessageServiceConfig } from '../../src/config';
 import { startHealthServer, type HealthServer } from '../../src/health-server';
 import { startBookingServiceStub, type BookingServiceStub } from './booking-service-stub';
-import { connectTutorGoEvents, type TutorGoEvents } from './tutorgo-events';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
