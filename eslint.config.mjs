@@ -84,7 +84,7 @@ export default tseslint.config(
   },
   {
     // The demo page's scripts: ES modules run by the browser as they are.
-    files: ['services/history-service/src/demo/page/**/*.js'],
+    files: ['services/history-service/src/entry-points/http/demo-page/**/*.js'],
     languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   { rules: restrictImports() },

@@ -31,7 +31,7 @@ async function lintSources(sources: Source[]): Promise<LintMessage[][]> {
 const cases = {
   serviceImportsService: {
     filePath: 'services/message-service/test/example.int.test.ts',
-    code: "import { conversationRoom } from '../../socket-edge/src/realtime/rooms';\nconversationRoom('a');\n",
+    code: "import { conversationRoom } from '../../socket-edge/src/entry-points/socket/rooms';\nconversationRoom('a');\n",
   },
   serviceImportsRootHarness: {
     filePath: 'services/socket-edge/test/example.int.test.ts',

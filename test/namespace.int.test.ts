@@ -6,7 +6,7 @@ import { chatTopology, connectBroker } from '@chat/broker';
 import { sendRoutingKey, topologyNames } from '@chat/contracts';
 import { createLogger } from '@chat/observability';
 import { queueCounts, testNamespace, testServiceUrls } from '@chat/testing';
-import { bookingEventsTopology } from '../services/message-service/src/booking-events-consumer';
+import { bookingEventsTopology } from '../services/message-service/src/entry-points/broker/booking-events-consumer';
 
 const root = join(__dirname, '..');
 const urls = testServiceUrls();

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { Logger } from '@chat/observability';
 import { isDemoPageOn, type HistoryServiceConfig } from '../../services/history-service/src/config';
-import { CHAT_CLIENT_DIST } from '../../services/history-service/src/demo/chat-client-bundle';
+import { CHAT_CLIENT_DIST } from '../../services/history-service/src/entry-points/http/chat-client-bundle';
 
 /**
  * npm start and npm run start:cluster, with the demo page on (development): builds the chat

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redisKeyNamespace, topologyNames } from '@chat/contracts';
 import { scanKeysWithPrefix } from '@chat/redis';
-import { presenceKeys } from '../../services/socket-edge/src/state/presence';
+import { presenceKeys } from '../../services/socket-edge/src/adapters/presence';
 
 /** A namespace as Redis shows it; '' is the unprefixed one. */
 export interface NamespaceKeys {

@@ -9,7 +9,7 @@ import { startChatProcess, type ChatProcess } from './support/chat-process';
 import { launchChromium, type ChromiumWindow } from './support/chromium';
 import { ARTIFACTS, DemoPage } from './support/demo-page';
 
-/** The demo users (services/history-service/src/demo/demo-users.ts) and their list entries. */
+/** The demo users (services/history-service/src/domain/demo-users.ts) and their list entries. */
 const SAM = 'demo-student';
 const TARA = 'demo-tutor';
 const THEO = 'demo-tutor-2';

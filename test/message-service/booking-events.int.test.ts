@@ -12,7 +12,7 @@ import {
   connectTutorGoEvents,
   type TutorGoEvents,
 } from '@chat/testing';
-import { conversationRoom } from '../../services/socket-edge/src/realtime/rooms';
+import { conversationRoom } from '../../services/socket-edge/src/entry-points/socket/rooms';
 
 describe('booking events from TutorGo', () => {
   let stack: ChatStack;

@@ -16,9 +16,9 @@ import {
   createBookingServiceClient,
   type BookingServiceClient,
   type BookingServiceConfig,
-} from '../../services/message-service/src/booking-service-client';
+} from '../../services/message-service/src/adapters/booking-service-client';
 import { loadMessageServiceConfig } from '../../services/message-service/src/config';
-import { createEntitlementChecker } from '../../services/message-service/src/entitlements';
+import { createEntitlementChecker } from '../../services/message-service/src/domain/entitlements';
 import { startChatStack, type ChatStack } from '../support/chat-stack';
 import {
   answer,

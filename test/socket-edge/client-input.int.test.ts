@@ -10,7 +10,7 @@ import {
   sendWithAck,
   type ClientSocket,
 } from '@chat/testing';
-import { conversationRoom } from '../../services/socket-edge/src/realtime/rooms';
+import { conversationRoom } from '../../services/socket-edge/src/entry-points/socket/rooms';
 import { startChatStack, type ChatStack } from '../support/chat-stack';
 
 describe('socket-edge client input', () => {

@@ -1,5 +1,5 @@
 import { canonicalConversationId } from '@chat/contracts';
-import { conversationRoom } from '../../services/socket-edge/src/realtime/rooms';
+import { conversationRoom } from '../../services/socket-edge/src/entry-points/socket/rooms';
 import {
   confirmBooking,
   collect,

@@ -18,7 +18,7 @@ import {
   startHistoryTestServer,
   type HistoryTestServer,
 } from '../../services/history-service/test/support/history-server';
-import { createDeliveryReceipts } from '../../services/socket-edge/src/delivery/delivery-receipts';
+import { createDeliveryReceipts } from '../../services/socket-edge/src/domain/delivery-receipts';
 import { startChatStack, type ChatStack } from '../support/chat-stack';
 
 /*

@@ -13,7 +13,7 @@ import {
 import {
   createEdgeHttpEndpoints,
   createEdgeReadiness,
-} from '../../services/socket-edge/src/http-endpoints';
+} from '../../services/socket-edge/src/entry-points/http/http-endpoints';
 import { startChatStack, type ChatStack } from '../support/chat-stack';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -19,7 +19,7 @@ import { loadSocketEdgeConfig } from '../../services/socket-edge/src/config';
 import {
   createEdgeHttpEndpoints,
   createEdgeReadiness,
-} from '../../services/socket-edge/src/http-endpoints';
+} from '../../services/socket-edge/src/entry-points/http/http-endpoints';
 
 export interface ChatStack {
   readonly namespace: string;

@@ -1,7 +1,7 @@
 import { createBookingStore, createDb, localBookingId } from '@chat/db';
 import { testServiceUrls } from '@chat/testing';
-import { seedDemoBookings } from '../src/demo/demo-bookings';
-import { DEMO_BOOKINGS, DEMO_USERS } from '../src/demo/demo-users';
+import { seedDemoBookings } from '../src/domain/demo-bookings';
+import { DEMO_BOOKINGS, DEMO_USERS } from '../src/domain/demo-users';
 import { newUserId, testLogger } from './support/history-server';
 
 describe('the demo bookings', () => {

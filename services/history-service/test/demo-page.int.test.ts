@@ -11,7 +11,7 @@ import { createRedis } from '@chat/redis';
 import { TEST_JWT_SECRET, testNamespace, testServiceUrls } from '@chat/testing';
 import { createHistoryApp } from '../src/app';
 import { historyServiceEnv, loadHistoryServiceConfig } from '../src/config';
-import { DEMO_USERS } from '../src/demo/demo-users';
+import { DEMO_USERS } from '../src/domain/demo-users';
 import { request, testLogger } from './support/history-server';
 
 describe('the demo page (/chat/demo)', () => {

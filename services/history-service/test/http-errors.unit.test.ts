@@ -1,4 +1,4 @@
-import { toHttpError } from '../src/http/errors';
+import { toHttpError } from '../src/entry-points/http/middleware/errors';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 

@@ -4,7 +4,7 @@ import { chatTopology } from '@chat/broker';
 import { canonicalConversationId, topologyNames, userRoutingKey } from '@chat/contracts';
 import { createDb, createOutboxStore, migrateLatest, type Db } from '@chat/db';
 import { testRunId, testServiceUrls, withDatabase, eventually } from '@chat/testing';
-import { startOutboxRelay, type OutboxRelay } from '../src/outbox-relay';
+import { startOutboxRelay, type OutboxRelay } from '../src/adapters/outbox-relay';
 import {
   newUserId,
   request,

@@ -16,18 +16,18 @@ import {
   type Logger,
   type Registry,
 } from '@chat/observability';
-import { startBookingEventsConsumer } from './booking-events-consumer';
+import { startBookingEventsConsumer } from './entry-points/broker/booking-events-consumer';
 import {
   createBookingServiceClient,
   type BookingServiceClient,
   type BreakerState,
-} from './booking-service-client';
+} from './adapters/booking-service-client';
 import type { MessageServiceConfig } from './config';
-import { createEntitlementChecker } from './entitlements';
-import type { ReadinessReport } from './health-server';
-import { createMessageMetrics } from './metrics';
-import { startPartitionLeases, type PartitionLeases } from './partition-leases';
-import { createSendMessageHandler } from './send-message-handler';
+import { createEntitlementChecker } from './domain/entitlements';
+import type { ReadinessReport } from './entry-points/http/health-server';
+import { createMessageMetrics } from './adapters/metrics';
+import { startPartitionLeases, type PartitionLeases } from './adapters/partition-leases';
+import { createSendMessageHandler } from './entry-points/broker/send-message-handler';
 
 export interface MessageServiceDeps {
   config: MessageServiceConfig;

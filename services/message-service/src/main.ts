@@ -2,7 +2,7 @@ import { createLogger, createMetricsRegistry, startOpsServer } from '@chat/obser
 import { openBroker, openDb, runService } from '@chat/runtime';
 import { startMessageService } from './app';
 import { loadMessageServiceConfig } from './config';
-import { startHealthServer } from './health-server';
+import { startHealthServer } from './entry-points/http/health-server';
 
 runService('message-service', async (closer) => {
   const config = loadMessageServiceConfig();

@@ -10,7 +10,7 @@ import {
 } from '@chat/contracts';
 import type { MessageService } from '../src/app';
 import type { MessageServiceConfig } from '../src/config';
-import type { HealthServer } from '../src/health-server';
+import type { HealthServer } from '../src/entry-points/http/health-server';
 import { createMetricsRegistry, type OpsServer } from '@chat/observability';
 import { startServiceUnderTest, type ServiceUnderTest } from './support/service-under-test';
 import { answer, type BookingServiceStub } from './support/booking-service-stub';

@@ -1,4 +1,4 @@
-import { createKeyedSerializer } from '../src/keyed-serializer';
+import { createKeyedSerializer } from '../src/domain/keyed-serializer';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

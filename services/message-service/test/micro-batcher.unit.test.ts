@@ -1,4 +1,4 @@
-import { createMicroBatcher } from '../src/micro-batcher';
+import { createMicroBatcher } from '../src/domain/micro-batcher';
 
 describe('micro-batcher', () => {
   it('when items arrive while a batch runs, then they form the next batch, batches run one at a time in order, and each item gets its own result', async () => {

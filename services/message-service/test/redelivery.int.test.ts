@@ -8,8 +8,8 @@ import {
 import { createBookingStore, createDb, createMessageStore, type Db } from '@chat/db';
 import { createLogger } from '@chat/observability';
 import { testServiceUrls } from '@chat/testing';
-import { createEntitlementChecker } from '../src/entitlements';
-import { createSendMessageHandler } from '../src/send-message-handler';
+import { createEntitlementChecker } from '../src/domain/entitlements';
+import { createSendMessageHandler } from '../src/entry-points/broker/send-message-handler';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

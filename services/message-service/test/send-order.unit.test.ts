@@ -3,7 +3,10 @@ import type { ChatPublisher, ReceivedMessage } from '@chat/broker';
 import type { DeliveryV1, MessageRecord, SendMessageCommandV1 } from '@chat/contracts';
 import type { NewMessage } from '@chat/db';
 import { createLogger } from '@chat/observability';
-import { createSendMessageHandler, type MessageStorePort } from '../src/send-message-handler';
+import {
+  createSendMessageHandler,
+  type MessageStorePort,
+} from '../src/entry-points/broker/send-message-handler';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

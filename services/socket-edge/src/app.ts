@@ -18,30 +18,33 @@ import { coalesceWrites } from '@chat/net';
 import { createMetricsRegistry, type Logger, type Registry } from '@chat/observability';
 import { createLocalRateLimit, createRateLimit, type RedisClient } from '@chat/redis';
 import type { SocketEdgeConfig } from './config';
-import { createCommandPublisher } from './delivery/command-publisher';
-import { createDeliveryReceipts } from './delivery/delivery-receipts';
-import { createDeliveryRouter } from './delivery/delivery-router';
-import { createOfflineConsumer } from './delivery/offline-consumer';
-import { redeliverOfflineQueues } from './delivery/offline-redelivery';
-import { createPartitionBacklog } from './delivery/partition-backlog';
-import { createPendingSends } from './delivery/pending-acks';
-import { createUserBindings } from './delivery/user-bindings';
-import { createEdgeMetrics } from './metrics';
-import { createAuthMiddleware } from './realtime/auth-middleware';
-import { createChatEntitlement } from './realtime/chat-entitlement';
-import { batchPerTurn, registerConnectionLifecycle } from './realtime/connection-lifecycle';
-import { createConnectRateLimit } from './realtime/connect-rate-limit';
-import { createConversationAccess } from './realtime/conversation-access';
-import { createConversationRooms } from './realtime/conversation-rooms';
-import { createMarkDelivered } from './realtime/mark-delivered';
-import { registerSendMessage } from './realtime/send-message';
-import { startPresenceUpkeep } from './realtime/presence-upkeep';
-import { createSocketAdmission } from './realtime/socket-admission';
-import { createTokenRefresh } from './realtime/token-refresh';
-import { createTypingRelay } from './realtime/typing';
-import type { ChatServer } from './realtime/types';
-import { createOfflineQueue } from './state/offline-queue';
-import { createPresence } from './state/presence';
+import { createCommandPublisher } from './adapters/command-publisher';
+import { createDeliveryReceipts } from './domain/delivery-receipts';
+import { createDeliveryRouter } from './entry-points/broker/delivery-router';
+import { createOfflineConsumer } from './entry-points/broker/offline-consumer';
+import { redeliverOfflineQueues } from './domain/offline-redelivery';
+import { createPartitionBacklog } from './domain/partition-backlog';
+import { createPendingSends } from './domain/pending-acks';
+import { createUserBindings } from './adapters/user-bindings';
+import { createEdgeMetrics } from './adapters/metrics';
+import { createAuthMiddleware } from './entry-points/socket/auth-middleware';
+import { createChatEntitlement } from './domain/chat-entitlement';
+import {
+  batchPerTurn,
+  registerConnectionLifecycle,
+} from './entry-points/socket/connection-lifecycle';
+import { createConnectRateLimit } from './entry-points/socket/connect-rate-limit';
+import { createConversationAccess } from './domain/conversation-access';
+import { createConversationRooms } from './entry-points/socket/conversation-rooms';
+import { createMarkDelivered } from './entry-points/socket/mark-delivered';
+import { registerSendMessage } from './entry-points/socket/send-message';
+import { startPresenceUpkeep } from './domain/presence-upkeep';
+import { createSocketAdmission } from './entry-points/socket/socket-admission';
+import { createTokenRefresh } from './entry-points/socket/token-refresh';
+import { createTypingRelay } from './entry-points/socket/typing';
+import type { ChatServer } from './entry-points/socket/types';
+import { createOfflineQueue } from './adapters/offline-queue';
+import { createPresence } from './adapters/presence';
 
 export interface SocketEdgeDeps {
   config: SocketEdgeConfig;

@@ -3,7 +3,7 @@ import { createLogger, createMetricsRegistry, listen, startOpsServer } from '@ch
 import { openBroker, openDb, openRedis, runService } from '@chat/runtime';
 import { startSocketEdge } from './app';
 import { loadSocketEdgeConfig } from './config';
-import { createEdgeHttpEndpoints, createEdgeReadiness } from './http-endpoints';
+import { createEdgeHttpEndpoints, createEdgeReadiness } from './entry-points/http/http-endpoints';
 
 runService('socket-edge', async (closer) => {
   const config = loadSocketEdgeConfig();

@@ -1,5 +1,5 @@
 import { pairKey, type PairStatus } from '@chat/db';
-import { createChatEntitlement } from '../src/realtime/chat-entitlement';
+import { createChatEntitlement } from '../src/domain/chat-entitlement';
 
 describe('chat entitlement', () => {
   /** A booking projection in memory: which pairs are entitled, and every question asked of it. */

@@ -1,4 +1,4 @@
-import { clientAddress } from '../src/realtime/client-address';
+import { clientAddress } from '../src/entry-points/socket/client-address';
 
 const handshake = (address: string, forwardedFor?: string | string[]) => ({
   address,

@@ -3,11 +3,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ChatPublisher } from '@chat/broker';
 import { createLogger } from '@chat/observability';
-import type { UserBindings } from '../src/delivery/user-bindings';
-import { batchPerTurn, registerConnectionLifecycle } from '../src/realtime/connection-lifecycle';
-import type { ChatSocket } from '../src/realtime/types';
-import type { OfflineQueue } from '../src/state/offline-queue';
-import type { Presence } from '../src/state/presence';
+import type { UserBindings } from '../src/adapters/user-bindings';
+import {
+  batchPerTurn,
+  registerConnectionLifecycle,
+} from '../src/entry-points/socket/connection-lifecycle';
+import type { ChatSocket } from '../src/entry-points/socket/types';
+import type { OfflineQueue } from '../src/adapters/offline-queue';
+import type { Presence } from '../src/adapters/presence';
 
 /** What registerConnectionLifecycle uses of a socket; `drop()` is the client going away. */
 function fakeSocket(userId: string, expiresAt = new Date(Date.now() + 3_600_000)) {

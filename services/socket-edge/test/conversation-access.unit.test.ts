@@ -1,6 +1,6 @@
 import { canonicalConversationId } from '@chat/contracts';
 import { pairKey, type PairStatus } from '@chat/db';
-import { createConversationAccess } from '../src/realtime/conversation-access';
+import { createConversationAccess } from '../src/domain/conversation-access';
 
 /** Stores that know `booked` pairs and `members` ("<conversationId> <userId>"), counting calls. */
 function arrange(booked: [string, string][], members: string[] = []) {

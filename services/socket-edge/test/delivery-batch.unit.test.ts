@@ -1,6 +1,6 @@
 import { PoisonMessageError } from '@chat/broker';
 import { delivery, type ChatMessage } from '@chat/contracts';
-import { parseDeliveries } from '../src/delivery/delivery-router';
+import { parseDeliveries } from '../src/entry-points/broker/delivery-router';
 
 const message = (senderId: string): ChatMessage => ({
   id: `m-${senderId}`,

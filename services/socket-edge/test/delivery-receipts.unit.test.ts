@@ -8,7 +8,7 @@ import type {
   Transaction,
 } from '@chat/db';
 import { createLogger } from '@chat/observability';
-import { createDeliveryReceipts } from '../src/delivery/delivery-receipts';
+import { createDeliveryReceipts } from '../src/domain/delivery-receipts';
 
 /*
  * The coalescing and answering of the receipts writer, over stores in memory; the statement

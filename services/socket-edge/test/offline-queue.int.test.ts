@@ -3,7 +3,7 @@ import type { ChatMessage } from '@chat/contracts';
 import { createLogger } from '@chat/observability';
 import { createRedis, type RedisClient } from '@chat/redis';
 import { testNamespace, testServiceUrls } from '@chat/testing';
-import { createOfflineQueue } from '../src/state/offline-queue';
+import { createOfflineQueue } from '../src/adapters/offline-queue';
 
 const message = (conversationId: string, seq: number): ChatMessage => ({
   id: randomUUID(),

@@ -1,5 +1,9 @@
-import { extendTokenExpiry, startTokenExpiry, stopTokenExpiry } from '../src/realtime/token-expiry';
-import type { ChatSocket } from '../src/realtime/types';
+import {
+  extendTokenExpiry,
+  startTokenExpiry,
+  stopTokenExpiry,
+} from '../src/entry-points/socket/token-expiry';
+import type { ChatSocket } from '../src/entry-points/socket/types';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

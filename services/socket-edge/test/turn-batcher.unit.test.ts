@@ -1,4 +1,4 @@
-import { createTurnBatcher } from '../src/realtime/turn-batcher';
+import { createTurnBatcher } from '../src/domain/turn-batcher';
 
 describe('turn batcher', () => {
   const doubling = () => {

@@ -1,4 +1,4 @@
-import { createTypingThrottle } from '../src/realtime/typing-throttle';
+import { createTypingThrottle } from '../src/domain/typing-throttle';
 
 describe('typing throttle', () => {
   const clock = () => {

@@ -4,7 +4,7 @@ import { chatTopology, connectBroker, type Broker } from '@chat/broker';
 import { topologyNames, type TopologyNames } from '@chat/contracts';
 import { createLogger } from '@chat/observability';
 import { deleteRabbitObjectsWithPrefix, testNamespace, testServiceUrls } from '@chat/testing';
-import { createUserBindings, type UserBindings } from '../src/delivery/user-bindings';
+import { createUserBindings, type UserBindings } from '../src/adapters/user-bindings';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

@@ -2,7 +2,7 @@ import type { BookingSummary } from '@chat/contracts';
 import { pairKey, type EntitlementPolicy, type PairStatus } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { BookingServiceClient } from './booking-service-client';
+import type { BookingServiceClient } from '../adapters/booking-service-client';
 
 export interface BookingLookup {
   hasEntitlement(

@@ -19,7 +19,7 @@ import {
 import { AppError, isAppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { EntitlementChecker } from './entitlements';
-import type { CommandOutcome, MessageMetrics } from './metrics';
+import type { CommandOutcome, MessageMetrics } from '../adapters/metrics';
 import { createSendDeadlines } from './send-deadlines';
 import { createSenderAnswers, type SenderAnswers } from './sender-answers';
 

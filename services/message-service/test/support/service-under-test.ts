@@ -9,7 +9,7 @@ import {
 } from '@chat/testing';
 import { startMessageService, type MessageService } from '../../src/app';
 import { loadMessageServiceConfig, type MessageServiceConfig } from '../../src/config';
-import { startHealthServer, type HealthServer } from '../../src/health-server';
+import { startHealthServer, type HealthServer } from '../../src/entry-points/http/health-server';
 import { startBookingServiceStub, type BookingServiceStub } from './booking-service-stub';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -1,5 +1,5 @@
 import type { Redis, RedisClient } from '@chat/redis';
-import { createTurnBatcher } from '../realtime/turn-batcher';
+import { createTurnBatcher } from '../domain/turn-batcher';
 
 /**
  * Who is online, across every edge node: a Redis set per user of "<nodeId>|<socketId>". Each

@@ -10,6 +10,7 @@ export const CHAT_CLIENT_DIST = join(
   '..',
   '..',
   '..',
+  '..',
   'libs',
   'chat-client',
   'dist',

@@ -7,11 +7,11 @@ import {
 } from '@chat/contracts';
 import type { ConversationStore, ConversationSummary } from '@chat/db';
 import { AppError } from '@chat/errors';
-import { callerOf } from '../http/auth';
-import { nextPageLink } from '../http/links';
-import { requestIdOf } from '../http/request-context';
-import { parseInput } from '../http/validation';
-import type { MarkRead } from '../mark-read';
+import { callerOf } from './middleware/auth';
+import { nextPageLink } from './middleware/links';
+import { requestIdOf } from './middleware/request-context';
+import { parseInput } from './middleware/validation';
+import type { MarkRead } from '../../domain/mark-read';
 
 export interface ConversationRoutesDeps {
   conversations: ConversationStore;

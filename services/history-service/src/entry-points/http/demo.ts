@@ -7,11 +7,11 @@ import {
   type DemoUsersResponse,
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
-import type { DemoTokens } from '../demo/demo-tokens';
-import { parseInput } from '../http/validation';
+import type { DemoTokens } from '../../adapters/demo-tokens';
+import { parseInput } from './middleware/validation';
 
 /** The page's own files: index.html and, under assets/, its script modules, styles and icon. */
-const PAGE_DIR = join(__dirname, '..', 'demo', 'page');
+const PAGE_DIR = join(__dirname, 'demo-page');
 const BUNDLE = 'chat-client.browser.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AsyncApiDocument } from '@chat/broker';
-import type { OpenApiDocument } from '../openapi';
-import { renderDocsPage } from '../docs-page';
+import type { OpenApiDocument } from './openapi';
+import { renderDocsPage } from './docs-page';
 
 /**
  * GET /chat/openapi.json, GET /chat/docs (the same document, for people) and GET

@@ -7,9 +7,9 @@ import {
 } from '@chat/contracts';
 import type { ConversationStore, MessageStore, StoredMessage } from '@chat/db';
 import { AppError } from '@chat/errors';
-import { callerOf } from '../http/auth';
-import { nextPageLink } from '../http/links';
-import { parseInput } from '../http/validation';
+import { callerOf } from './middleware/auth';
+import { nextPageLink } from './middleware/links';
+import { parseInput } from './middleware/validation';
 
 export interface MessageRoutesDeps {
   conversations: ConversationStore;

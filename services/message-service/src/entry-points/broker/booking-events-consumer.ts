@@ -18,9 +18,9 @@ import {
 } from '@chat/contracts';
 import type { BookingEventInput, EntitlementPolicy } from '@chat/db';
 import type { Logger } from '@chat/observability';
-import type { BookingLookup } from './entitlements';
-import { createKeyedSerializer } from './keyed-serializer';
-import type { MessageMetrics } from './metrics';
+import type { BookingLookup } from '../../domain/entitlements';
+import { createKeyedSerializer } from '../../domain/keyed-serializer';
+import type { MessageMetrics } from '../../adapters/metrics';
 
 export interface BookingProjection extends BookingLookup {
   applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }>;

@@ -1,11 +1,19 @@
 import { PoisonMessageError, type MessageHandler } from '@chat/broker';
 import { describeIssue, sendMessageBatchV1Schema } from '@chat/contracts';
 import { createMetricsRegistry } from '@chat/observability';
-import { createMessageMetrics, type CommandOutcome, type MessageMetrics } from './metrics';
-import { createMicroBatcher } from './micro-batcher';
-import { createSendBatchRunner, type QueuedCommand, type SendBatchDeps } from './send-batch';
+import {
+  createMessageMetrics,
+  type CommandOutcome,
+  type MessageMetrics,
+} from '../../adapters/metrics';
+import { createMicroBatcher } from '../../domain/micro-batcher';
+import {
+  createSendBatchRunner,
+  type QueuedCommand,
+  type SendBatchDeps,
+} from '../../domain/send-batch';
 
-export type { MessageStorePort } from './send-batch';
+export type { MessageStorePort } from '../../domain/send-batch';
 
 export interface SendMessageHandlerDeps extends Omit<SendBatchDeps, 'metrics'> {
   /** Most commands checked and stored together; default 200. */

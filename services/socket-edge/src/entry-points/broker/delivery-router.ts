@@ -8,11 +8,11 @@ import {
 import { isErrorCode } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { Server } from 'socket.io';
-import type { DeliveryTarget, EdgeMetrics } from '../metrics';
-import type { OfflineQueue } from '../state/offline-queue';
-import { conversationRoom, userRoom } from '../realtime/rooms';
-import type { PendingSends } from './pending-acks';
-import { createRecentIds } from './recent-ids';
+import type { DeliveryTarget, EdgeMetrics } from '../../adapters/metrics';
+import type { OfflineQueue } from '../../adapters/offline-queue';
+import { conversationRoom, userRoom } from '../socket/rooms';
+import type { PendingSends } from '../../domain/pending-acks';
+import { createRecentIds } from '../../domain/recent-ids';
 
 export interface DeliveryRouterDeps {
   io: Server;

@@ -1,9 +1,9 @@
 import type { Broker, MessageHandler } from '@chat/broker';
 import { userRoutingKey, type TopologyNames } from '@chat/contracts';
 import type { Logger } from '@chat/observability';
-import type { EdgeMetrics } from '../metrics';
-import type { OfflineQueue } from '../state/offline-queue';
-import type { Presence } from '../state/presence';
+import type { EdgeMetrics } from '../../adapters/metrics';
+import type { OfflineQueue } from '../../adapters/offline-queue';
+import type { Presence } from '../../adapters/presence';
 import { parseDeliveries } from './delivery-router';
 
 const HOPS_HEADER = 'x-offline-hops';

@@ -2,14 +2,14 @@ import type { ChatPublisher } from '@chat/broker';
 import type { EntitlementPolicy } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { UserBindings } from '../delivery/user-bindings';
-import type { OfflineQueue } from '../state/offline-queue';
-import type { Presence } from '../state/presence';
-import { presenceOf, tellPartners, tellPartnersOffline } from './partner-presence';
+import type { UserBindings } from '../../adapters/user-bindings';
+import type { OfflineQueue } from '../../adapters/offline-queue';
+import type { Presence } from '../../adapters/presence';
+import { presenceOf, tellPartners, tellPartnersOffline } from '../../domain/partner-presence';
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
-import { createTurnBatcher } from './turn-batcher';
+import { createTurnBatcher } from '../../domain/turn-batcher';
 import type { ChatSocket } from './types';
 
 export interface ConversationsPort {

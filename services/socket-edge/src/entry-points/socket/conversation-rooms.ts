@@ -2,7 +2,7 @@ import { conversationArgSchema, conversationPartner } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
-import type { ConversationAccess } from './conversation-access';
+import type { ConversationAccess } from '../../domain/conversation-access';
 import { conversationRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';

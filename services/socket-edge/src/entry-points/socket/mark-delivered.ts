@@ -7,8 +7,8 @@ import {
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
-import type { DeliveryReceipts } from '../delivery/delivery-receipts';
-import type { EdgeMetrics } from '../metrics';
+import type { DeliveryReceipts } from '../../domain/delivery-receipts';
+import type { EdgeMetrics } from '../../adapters/metrics';
 import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';
 

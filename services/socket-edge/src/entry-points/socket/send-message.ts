@@ -10,10 +10,10 @@ import {
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
-import type { CommandPublisher } from '../delivery/command-publisher';
-import type { PartitionBacklog } from '../delivery/partition-backlog';
-import type { PendingSends } from '../delivery/pending-acks';
-import type { EdgeMetrics, SendOutcome } from '../metrics';
+import type { CommandPublisher } from '../../adapters/command-publisher';
+import type { PartitionBacklog } from '../../domain/partition-backlog';
+import type { PendingSends } from '../../domain/pending-acks';
+import type { EdgeMetrics, SendOutcome } from '../../adapters/metrics';
 import { reportSocketError } from './socket-errors';
 import type { ChatSocket } from './types';
 

@@ -1,6 +1,6 @@
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { Presence } from '../state/presence';
+import type { Presence } from '../../adapters/presence';
 import { handshakeRefusal } from './handshake-refusal';
 import { userRoom } from './rooms';
 import type { ChatServer, ChatSocket } from './types';

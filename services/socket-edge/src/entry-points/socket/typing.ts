@@ -9,11 +9,11 @@ import {
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
-import type { EdgeMetrics } from '../metrics';
-import type { Presence } from '../state/presence';
-import type { ChatEntitlement } from './chat-entitlement';
+import type { EdgeMetrics } from '../../adapters/metrics';
+import type { Presence } from '../../adapters/presence';
+import type { ChatEntitlement } from '../../domain/chat-entitlement';
 import { reportSocketError } from './socket-errors';
-import { createTypingThrottle } from './typing-throttle';
+import { createTypingThrottle } from '../../domain/typing-throttle';
 import type { ChatSocket } from './types';
 
 export interface TypingDeps {
