@@ -20,7 +20,7 @@ export {
   isDatabaseUnavailable,
   isRetryableDatabaseError,
   isStatementTimeout,
-} from './repositories/db-errors';
+} from './stores/db-errors';
 export {
   createMessageStore,
   type GatedStoreResult,
@@ -30,7 +30,7 @@ export {
   type StoreGate,
   type StoreMessageResult,
   type StoredMessage,
-} from './repositories/message-repository';
+} from './stores/message-store';
 export {
   createConversationStore,
   deliveredKey,
@@ -41,7 +41,7 @@ export {
   type DeliveredMark,
   type DeliveredOutcome,
   type ReadResult,
-} from './repositories/conversation-repository';
+} from './stores/conversation-store';
 export {
   createBookingStore,
   pairKey,
@@ -49,12 +49,12 @@ export {
   type BookingStore,
   type EntitlementPolicy,
   type PairStatus,
-} from './repositories/booking-repository';
+} from './stores/booking-store';
 export {
   createOutboxStore,
   type OutboxEntry,
   type OutboxRow,
   type OutboxStore,
   type OutboxStoreOptions,
-} from './repositories/outbox-repository';
+} from './stores/outbox-store';
 export type { Knex } from 'knex';

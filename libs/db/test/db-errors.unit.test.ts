@@ -1,4 +1,4 @@
-import { redactQueryValues, withRedactedErrors } from '../src/repositories/db-errors';
+import { redactQueryValues, withRedactedErrors } from '../src/stores/db-errors';
 
 describe('database error redaction', () => {
   it('when an error carries row values or bindings, then they are replaced and the rest kept', () => {

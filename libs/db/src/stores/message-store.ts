@@ -8,7 +8,7 @@ import {
   pairStatusBindings,
   pairStatusesSql,
   type EntitlementPolicy,
-} from './booking-repository';
+} from './booking-store';
 import { isUniqueViolation, withRedactedErrors } from './db-errors';
 import {
   DELIVERED_SQL,

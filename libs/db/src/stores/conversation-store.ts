@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { knexOf, type StoreSource } from './knex-of';
 import { AppError } from '@chat/errors';
-import { pairStatusBindings, pairStatusesSql, type EntitlementPolicy } from './booking-repository';
+import { pairStatusBindings, pairStatusesSql, type EntitlementPolicy } from './booking-store';
 import { withRedactedErrors } from './db-errors';
 import { inTransaction } from './transaction';
 
