@@ -18,7 +18,7 @@ import {
   type BookingServiceConfig,
 } from '../../services/message-service/src/adapters/booking-service-client';
 import { loadMessageServiceConfig } from '../../services/message-service/src/config';
-import { createEntitlementChecker } from '../../services/message-service/src/domain/entitlements';
+import { createEntitlementChecker } from '../../services/message-service/src/domain/entitlement-checker';
 import { startChatStack, type ChatStack } from '../support/chat-stack';
 import {
   answer,

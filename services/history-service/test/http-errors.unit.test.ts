@@ -1,4 +1,4 @@
-import { toHttpError } from '../src/entry-points/http/middleware/errors';
+import { toHttpError } from '../src/entry-points/http/middleware/error-handler';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 

@@ -23,9 +23,9 @@ import {
   type BreakerState,
 } from './adapters/booking-service-client';
 import type { MessageServiceConfig } from './config';
-import { createEntitlementChecker } from './domain/entitlements';
+import { createEntitlementChecker } from './domain/entitlement-checker';
 import type { ReadinessReport } from './entry-points/http/health-server';
-import { createMessageMetrics } from './adapters/metrics';
+import { createMessageMetrics } from './adapters/message-metrics';
 import { startPartitionLeases, type PartitionLeases } from './adapters/partition-leases';
 import { createSendMessageHandler } from './entry-points/broker/send-message-handler';
 

@@ -1,4 +1,4 @@
-import { bookingEntitles } from '../src/domain/entitlements';
+import { bookingEntitles } from '../src/domain/entitlement-checker';
 
 describe('bookingEntitles (answers of the booking service)', () => {
   const now = new Date('2030-05-10T00:00:00Z');

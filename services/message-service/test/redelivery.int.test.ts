@@ -8,7 +8,7 @@ import {
 import { createBookingStore, createDb, createMessageStore, type Db } from '@chat/db';
 import { createLogger } from '@chat/observability';
 import { testServiceUrls } from '@chat/testing';
-import { createEntitlementChecker } from '../src/domain/entitlements';
+import { createEntitlementChecker } from '../src/domain/entitlement-checker';
 import { createSendMessageHandler } from '../src/entry-points/broker/send-message-handler';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -24,9 +24,9 @@ import { createDeliveryRouter } from './entry-points/broker/delivery-router';
 import { createOfflineConsumer } from './entry-points/broker/offline-consumer';
 import { redeliverOfflineQueues } from './domain/offline-redelivery';
 import { createPartitionBacklog } from './domain/partition-backlog';
-import { createPendingSends } from './domain/pending-acks';
+import { createPendingSends } from './domain/pending-sends';
 import { createUserBindings } from './adapters/user-bindings';
-import { createEdgeMetrics } from './adapters/metrics';
+import { createEdgeMetrics } from './adapters/edge-metrics';
 import { createAuthMiddleware } from './entry-points/socket/auth-middleware';
 import { createChatEntitlement } from './domain/chat-entitlement';
 import {
@@ -41,8 +41,8 @@ import { registerSendMessage } from './entry-points/socket/send-message';
 import { startPresenceUpkeep } from './domain/presence-upkeep';
 import { createSocketAdmission } from './entry-points/socket/socket-admission';
 import { createTokenRefresh } from './entry-points/socket/token-refresh';
-import { createTypingRelay } from './entry-points/socket/typing';
-import type { ChatServer } from './entry-points/socket/types';
+import { createTypingRelay } from './entry-points/socket/typing-relay';
+import type { ChatServer } from './entry-points/socket/chat-socket';
 import { createOfflineQueue } from './adapters/offline-queue';
 import { createPresence } from './adapters/presence';
 

@@ -8,7 +8,7 @@ import {
   batchPerTurn,
   registerConnectionLifecycle,
 } from '../src/entry-points/socket/connection-lifecycle';
-import type { ChatSocket } from '../src/entry-points/socket/types';
+import type { ChatSocket } from '../src/entry-points/socket/chat-socket';
 import type { OfflineQueue } from '../src/adapters/offline-queue';
 import type { Presence } from '../src/adapters/presence';
 

@@ -12,7 +12,7 @@ import { createDeliveryReceipts } from '../src/domain/delivery-receipts';
 
 /*
  * The coalescing and answering of the receipts writer, over stores in memory; the statement
- * itself is tested against PostgreSQL (conversation-repository.int.test.ts), the whole path in
+ * itself is tested against PostgreSQL (conversation-store.int.test.ts), the whole path in
  * delivery-receipts.int.test.ts.
  */
 describe('delivery receipts writer', () => {

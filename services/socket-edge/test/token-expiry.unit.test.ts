@@ -3,7 +3,7 @@ import {
   startTokenExpiry,
   stopTokenExpiry,
 } from '../src/entry-points/socket/token-expiry';
-import type { ChatSocket } from '../src/entry-points/socket/types';
+import type { ChatSocket } from '../src/entry-points/socket/chat-socket';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

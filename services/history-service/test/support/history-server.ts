@@ -15,7 +15,7 @@ import { createRedis, type RedisClient } from '@chat/redis';
 import { TEST_JWT_SECRET, mintToken, testNamespace, testServiceUrls } from '@chat/testing';
 import { createHistoryApp, startHistoryService } from '../../src/app';
 import { historyServiceEnv, type HistoryServiceConfig } from '../../src/config';
-import { createHistoryReadiness } from '../../src/entry-points/http/health';
+import { createHistoryReadiness } from '../../src/entry-points/http/health-routes';
 
 export { newUserId } from '@chat/testing';
 

@@ -6,7 +6,7 @@ import { startNodeLiveness } from '../adapters/node-liveness';
 import type { Presence } from '../adapters/presence';
 import type { ConversationsPort } from '../entry-points/socket/connection-lifecycle';
 import { presenceOf, tellPartners, tellPartnersOffline } from './partner-presence';
-import type { ChatServer } from '../entry-points/socket/types';
+import type { ChatServer } from '../entry-points/socket/chat-socket';
 
 export interface PresenceUpkeep {
   /** Stops looking for dead nodes (first thing at shutdown). */

@@ -18,9 +18,9 @@ import {
 } from '@chat/contracts';
 import type { BookingEventInput, EntitlementPolicy } from '@chat/db';
 import type { Logger } from '@chat/observability';
-import type { BookingLookup } from '../../domain/entitlements';
+import type { BookingLookup } from '../../domain/entitlement-checker';
 import { createKeyedSerializer } from '../../domain/keyed-serializer';
-import type { MessageMetrics } from '../../adapters/metrics';
+import type { MessageMetrics } from '../../adapters/message-metrics';
 
 export interface BookingProjection extends BookingLookup {
   applyBookingEvent(event: BookingEventInput): Promise<{ applied: boolean }>;

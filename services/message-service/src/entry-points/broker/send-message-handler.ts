@@ -5,15 +5,15 @@ import {
   createMessageMetrics,
   type CommandOutcome,
   type MessageMetrics,
-} from '../../adapters/metrics';
+} from '../../adapters/message-metrics';
 import { createMicroBatcher } from '../../domain/micro-batcher';
 import {
   createSendBatchRunner,
   type QueuedCommand,
   type SendBatchDeps,
-} from '../../domain/send-batch';
+} from '../../domain/send-batch-runner';
 
-export type { MessageStorePort } from '../../domain/send-batch';
+export type { MessageStorePort } from '../../domain/send-batch-runner';
 
 export interface SendMessageHandlerDeps extends Omit<SendBatchDeps, 'metrics'> {
   /** Most commands checked and stored together; default 200. */
@@ -25,7 +25,7 @@ export interface SendMessageHandlerDeps extends Omit<SendBatchDeps, 'metrics'> {
 /**
  * Handles `chat.send-message.v1` commands (alone or in an edge's batch message) in batches:
  * every command that arrives while a batch is being stored joins the next one, which is checked
- * against the bookings and stored in one statement (send-batch.ts). Batches run one at a time,
+ * against the bookings and stored in one statement (send-batch-runner.ts). Batches run one at a time,
  * in arrival order, so each conversation's messages are stored in the order their partition
  * queue holds them.
  *

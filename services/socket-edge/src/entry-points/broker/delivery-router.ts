@@ -8,10 +8,10 @@ import {
 import { isErrorCode } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { Server } from 'socket.io';
-import type { DeliveryTarget, EdgeMetrics } from '../../adapters/metrics';
+import type { DeliveryTarget, EdgeMetrics } from '../../adapters/edge-metrics';
 import type { OfflineQueue } from '../../adapters/offline-queue';
 import { conversationRoom, userRoom } from '../socket/rooms';
-import type { PendingSends } from '../../domain/pending-acks';
+import type { PendingSends } from '../../domain/pending-sends';
 import { createRecentIds } from '../../domain/recent-ids';
 
 export interface DeliveryRouterDeps {

@@ -1,7 +1,7 @@
 import type { Broker, MessageHandler } from '@chat/broker';
 import { userRoutingKey, type TopologyNames } from '@chat/contracts';
 import type { Logger } from '@chat/observability';
-import type { EdgeMetrics } from '../../adapters/metrics';
+import type { EdgeMetrics } from '../../adapters/edge-metrics';
 import type { OfflineQueue } from '../../adapters/offline-queue';
 import type { Presence } from '../../adapters/presence';
 import { parseDeliveries } from './delivery-router';

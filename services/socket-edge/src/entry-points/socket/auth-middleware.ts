@@ -1,7 +1,7 @@
 import { extractBearerToken, type TokenVerifier } from '@chat/auth';
 import { toAppError } from '@chat/errors';
 import type { HandshakeRefusalData } from './handshake-refusal';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 /**
  * Handshake authentication: the token comes from `auth.token` (the spec's client) or an

@@ -2,7 +2,7 @@ import type { Logger } from '@chat/observability';
 import { RateLimitedError, type RateLimit } from '@chat/redis';
 import { clientAddress } from './client-address';
 import { handshakeRefusal } from './handshake-refusal';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 /**
  * Handshake middleware: a point of the client IP's connect budget per attempt

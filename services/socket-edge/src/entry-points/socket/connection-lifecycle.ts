@@ -10,7 +10,7 @@ import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
 import { createTurnBatcher } from '../../domain/turn-batcher';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface ConversationsPort {
   /**

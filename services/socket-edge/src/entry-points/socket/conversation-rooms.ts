@@ -5,7 +5,7 @@ import type { RateLimit } from '@chat/redis';
 import type { ConversationAccess } from '../../domain/conversation-access';
 import { conversationRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface ConversationRoomsDeps {
   /** Who may join which conversation (conversation-access.ts). */

@@ -8,9 +8,9 @@ import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
 import type { DeliveryReceipts } from '../../domain/delivery-receipts';
-import type { EdgeMetrics } from '../../adapters/metrics';
+import type { EdgeMetrics } from '../../adapters/edge-metrics';
 import { reportSocketError } from './socket-errors';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface MarkDeliveredDeps {
   receipts: Pick<DeliveryReceipts, 'mark'>;

@@ -12,10 +12,10 @@ import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
 import type { CommandPublisher } from '../../adapters/command-publisher';
 import type { PartitionBacklog } from '../../domain/partition-backlog';
-import type { PendingSends } from '../../domain/pending-acks';
-import type { EdgeMetrics, SendOutcome } from '../../adapters/metrics';
+import type { PendingSends } from '../../domain/pending-sends';
+import type { EdgeMetrics, SendOutcome } from '../../adapters/edge-metrics';
 import { reportSocketError } from './socket-errors';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface SendMessageDeps {
   commands: CommandPublisher;

@@ -3,7 +3,7 @@ import type { Logger } from '@chat/observability';
 import type { Presence } from '../../adapters/presence';
 import { handshakeRefusal } from './handshake-refusal';
 import { userRoom } from './rooms';
-import type { ChatServer, ChatSocket } from './types';
+import type { ChatServer, ChatSocket } from './chat-socket';
 
 /**
  * Handshake middleware, after authentication: at most `maxSocketsPerUser` sockets per user

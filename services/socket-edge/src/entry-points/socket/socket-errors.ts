@@ -1,6 +1,6 @@
 import { toAppError, type ErrorBody } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 /**
  * The one place a failed client event becomes an `error` event {message, code, ...}. Anything

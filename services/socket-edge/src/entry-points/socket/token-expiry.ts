@@ -1,4 +1,4 @@
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 /** Longest timer Node accepts; tokens living longer are checked again when it fires. */
 const MAX_TIMER_MS = 2_147_483_647;

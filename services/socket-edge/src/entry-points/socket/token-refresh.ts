@@ -4,7 +4,7 @@ import { AppError, toAppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import { reportSocketError } from './socket-errors';
 import { extendTokenExpiry } from './token-expiry';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface TokenRefreshDeps {
   /** The verifier of the handshake: a refreshed token passes the same checks. */

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { HistoryMetrics } from '../../../adapters/metrics';
+import type { HistoryMetrics } from '../../../adapters/history-metrics';
 
 /** The route label of a request that no route matched (404s, probes of random paths). */
 export const UNMATCHED_ROUTE = 'unmatched';

@@ -49,7 +49,7 @@ const linkHeader = {
  *
  * It describes what clients call with a token. The operational endpoints are left out on
  * purpose, as /healthz and /readyz always were: GET /metrics (Prometheus text format for
- * scrapers, no token, see routes/metrics.ts) has no zod schema to generate from, and the docs
+ * scrapers, no token, see metrics-routes.ts) has no zod schema to generate from, and the docs
  * page renders JSON bodies only.
  */
 export function buildOpenApiDocument(): OpenApiDocument {

@@ -7,10 +7,10 @@ import {
 } from '@chat/contracts';
 import type { ConversationStore, ConversationSummary } from '@chat/db';
 import { AppError } from '@chat/errors';
-import { callerOf } from './middleware/auth';
-import { nextPageLink } from './middleware/links';
+import { callerOf } from './middleware/authentication';
+import { nextPageLink } from './middleware/next-page-link';
 import { requestIdOf } from './middleware/request-context';
-import { parseInput } from './middleware/validation';
+import { parseInput } from './middleware/parse-input';
 import type { MarkRead } from '../../domain/mark-read';
 
 export interface ConversationRoutesDeps {

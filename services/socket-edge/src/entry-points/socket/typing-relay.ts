@@ -9,12 +9,12 @@ import {
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { RateLimit } from '@chat/redis';
-import type { EdgeMetrics } from '../../adapters/metrics';
+import type { EdgeMetrics } from '../../adapters/edge-metrics';
 import type { Presence } from '../../adapters/presence';
 import type { ChatEntitlement } from '../../domain/chat-entitlement';
 import { reportSocketError } from './socket-errors';
 import { createTypingThrottle } from '../../domain/typing-throttle';
-import type { ChatSocket } from './types';
+import type { ChatSocket } from './chat-socket';
 
 export interface TypingDeps {
   entitlement: ChatEntitlement;

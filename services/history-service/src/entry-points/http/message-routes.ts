@@ -7,9 +7,9 @@ import {
 } from '@chat/contracts';
 import type { ConversationStore, MessageStore, StoredMessage } from '@chat/db';
 import { AppError } from '@chat/errors';
-import { callerOf } from './middleware/auth';
-import { nextPageLink } from './middleware/links';
-import { parseInput } from './middleware/validation';
+import { callerOf } from './middleware/authentication';
+import { nextPageLink } from './middleware/next-page-link';
+import { parseInput } from './middleware/parse-input';
 
 export interface MessageRoutesDeps {
   conversations: ConversationStore;

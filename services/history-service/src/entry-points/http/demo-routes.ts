@@ -8,7 +8,7 @@ import {
 } from '@chat/contracts';
 import { AppError } from '@chat/errors';
 import type { DemoTokens } from '../../adapters/demo-tokens';
-import { parseInput } from './middleware/validation';
+import { parseInput } from './middleware/parse-input';
 
 /** The page's own files: index.html and, under assets/, its script modules, styles and icon. */
 const PAGE_DIR = join(__dirname, 'demo-page');

@@ -18,8 +18,8 @@ import {
 } from '@chat/db';
 import { AppError, isAppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
-import type { EntitlementChecker } from './entitlements';
-import type { CommandOutcome, MessageMetrics } from '../adapters/metrics';
+import type { EntitlementChecker } from './entitlement-checker';
+import type { CommandOutcome, MessageMetrics } from '../adapters/message-metrics';
 import { createSendDeadlines } from './send-deadlines';
 import { createSenderAnswers, type SenderAnswers } from './sender-answers';
 

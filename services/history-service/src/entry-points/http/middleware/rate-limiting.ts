@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { RateLimit } from '@chat/redis';
-import { callerOf } from './auth';
+import { callerOf } from './authentication';
 
 /** One point of the caller's budget per request; 429 RATE_LIMITED with Retry-After when spent. */
 export function createRateLimiting(rateLimit: RateLimit): RequestHandler {

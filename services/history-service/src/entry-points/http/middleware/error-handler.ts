@@ -45,7 +45,7 @@ export function sendError(res: Response, error: AppError): void {
 /**
  * The one place a thrown error becomes a response: `{"error": {"code", "message"}}` with the
  * code's status. 5xx are logged with their cause (query values already redacted by the
- * repositories); the client gets the catalogue's generic message, never a stack or SQL.
+ * stores); the client gets the catalogue's generic message, never a stack or SQL.
  */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   const log = logger.child({ module: 'history:errors' });

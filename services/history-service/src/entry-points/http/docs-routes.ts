@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AsyncApiDocument } from '@chat/broker';
-import type { OpenApiDocument } from './openapi';
+import type { OpenApiDocument } from './openapi-document';
 import { renderDocsPage } from './docs-page';
 
 /**
