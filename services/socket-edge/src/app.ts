@@ -22,23 +22,21 @@ import { createCommandPublisher } from './adapters/command-publisher';
 import { createDeliveryReceipts } from './domain/delivery-receipts';
 import { createDeliveryRouter } from './entry-points/broker/delivery-router';
 import { createOfflineConsumer } from './entry-points/broker/offline-consumer';
-import { redeliverOfflineQueues } from './domain/offline-redelivery';
+import { redeliverOfflineQueues } from './entry-points/broker/offline-redelivery';
 import { createPartitionBacklog } from './domain/partition-backlog';
 import { createPendingSends } from './domain/pending-sends';
 import { createUserBindings } from './adapters/user-bindings';
 import { createEdgeMetrics } from './adapters/edge-metrics';
 import { createAuthMiddleware } from './entry-points/socket/auth-middleware';
 import { createChatEntitlement } from './domain/chat-entitlement';
-import {
-  batchPerTurn,
-  registerConnectionLifecycle,
-} from './entry-points/socket/connection-lifecycle';
+import { batchPerTurn } from './domain/conversations-port';
+import { registerConnectionLifecycle } from './entry-points/socket/connection-lifecycle';
 import { createConnectRateLimit } from './entry-points/socket/connect-rate-limit';
 import { createConversationAccess } from './domain/conversation-access';
 import { createConversationRooms } from './entry-points/socket/conversation-rooms';
 import { createMarkDelivered } from './entry-points/socket/mark-delivered';
 import { registerSendMessage } from './entry-points/socket/send-message';
-import { startPresenceUpkeep } from './domain/presence-upkeep';
+import { startPresenceUpkeep } from './entry-points/socket/presence-upkeep';
 import { createSocketAdmission } from './entry-points/socket/socket-admission';
 import { createTokenRefresh } from './entry-points/socket/token-refresh';
 import { createTypingRelay } from './entry-points/socket/typing-relay';

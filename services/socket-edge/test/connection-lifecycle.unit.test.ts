@@ -4,10 +4,8 @@ import { runInNewContext } from 'node:vm';
 import type { ChatPublisher } from '@chat/broker';
 import { createLogger } from '@chat/observability';
 import type { UserBindings } from '../src/adapters/user-bindings';
-import {
-  batchPerTurn,
-  registerConnectionLifecycle,
-} from '../src/entry-points/socket/connection-lifecycle';
+import { batchPerTurn } from '../src/domain/conversations-port';
+import { registerConnectionLifecycle } from '../src/entry-points/socket/connection-lifecycle';
 import type { ChatSocket } from '../src/entry-points/socket/chat-socket';
 import type { OfflineQueue } from '../src/adapters/offline-queue';
 import type { Presence } from '../src/adapters/presence';

@@ -1,7 +1,7 @@
 import type { ChatPublisher } from '@chat/broker';
 import { delivery, type PartnerPresence } from '@chat/contracts';
 import type { Presence } from '../adapters/presence';
-import type { ConversationsPort } from '../entry-points/socket/connection-lifecycle';
+import type { ConversationsPort } from './conversations-port';
 
 /** Whether each partner has a socket anywhere now; one Redis pipeline per turn for them all. */
 export async function presenceOf(

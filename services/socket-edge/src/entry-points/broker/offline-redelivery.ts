@@ -1,7 +1,7 @@
 import { delivery } from '@chat/contracts';
 import type { Logger } from '@chat/observability';
-import type { OfflineQueue } from '../adapters/offline-queue';
-import type { DeliveryRouter } from '../entry-points/broker/delivery-router';
+import type { OfflineQueue } from '../../adapters/offline-queue';
+import type { DeliveryRouter } from './delivery-router';
 
 /**
  * While this node's connection to RabbitMQ was down, its exclusive delivery queue was gone:

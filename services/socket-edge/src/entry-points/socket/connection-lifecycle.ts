@@ -1,5 +1,4 @@
 import type { ChatPublisher } from '@chat/broker';
-import type { EntitlementPolicy } from '@chat/db';
 import { AppError } from '@chat/errors';
 import type { Logger } from '@chat/observability';
 import type { UserBindings } from '../../adapters/user-bindings';
@@ -9,49 +8,8 @@ import { presenceOf, tellPartners, tellPartnersOffline } from '../../domain/part
 import { userRoom } from './rooms';
 import { reportSocketError } from './socket-errors';
 import { startTokenExpiry, stopTokenExpiry, type TokenExpiryOptions } from './token-expiry';
-import { createTurnBatcher } from '../../domain/turn-batcher';
 import type { ChatSocket } from './chat-socket';
-
-export interface ConversationsPort {
-  /**
-   * The user's unread total and partners: those a booking lets them chat with now, whose
-   * presence `connected` reports and whom a first socket tells `user-online` (likewise
-   * `partnersOf`, whom a last socket tells `user-offline`).
-   */
-  onConnect(userId: string): Promise<{ unreadCount: number; partners: string[] }>;
-  partnersOf(userId: string): Promise<string[]>;
-}
-
-/**
- * The store's lookups, each turn's batched into one query: after an edge restart the whole
- * crowd reconnects at once, and a query or two per socket would queue on the pool. Partners
- * are those `policy` lets the user chat with now.
- */
-export function batchPerTurn(
-  store: {
-    partnersOfEach(
-      userIds: readonly string[],
-      policy: EntitlementPolicy,
-    ): Promise<Map<string, string[]>>;
-    unreadAndPartnersOfEach(
-      userIds: readonly string[],
-      withPartners: readonly string[],
-      policy: EntitlementPolicy,
-    ): Promise<Map<string, { unread: number; partners?: string[] }>>;
-  },
-  policy: EntitlementPolicy,
-): ConversationsPort {
-  const onConnect = createTurnBatcher((userIds: string[]) =>
-    store.unreadAndPartnersOfEach(userIds, userIds, policy),
-  );
-  return {
-    async onConnect(userId) {
-      const { unread, partners } = await onConnect(userId);
-      return { unreadCount: unread, partners: partners ?? [] };
-    },
-    partnersOf: createTurnBatcher((userIds: string[]) => store.partnersOfEach(userIds, policy)),
-  };
-}
+import type { ConversationsPort } from '../../domain/conversations-port';
 
 export interface LifecycleDeps {
   bindings: UserBindings;

@@ -1,12 +1,12 @@
 import type { ChatPublisher } from '@chat/broker';
 import type { Logger } from '@chat/observability';
 import type { RedisClient } from '@chat/redis';
-import { startDeadNodeReaper } from '../adapters/dead-node-reaper';
-import { startNodeLiveness } from '../adapters/node-liveness';
-import type { Presence } from '../adapters/presence';
-import type { ConversationsPort } from '../entry-points/socket/connection-lifecycle';
-import { presenceOf, tellPartners, tellPartnersOffline } from './partner-presence';
-import type { ChatServer } from '../entry-points/socket/chat-socket';
+import { startDeadNodeReaper } from '../../adapters/dead-node-reaper';
+import { startNodeLiveness } from '../../adapters/node-liveness';
+import type { Presence } from '../../adapters/presence';
+import type { ConversationsPort } from '../../domain/conversations-port';
+import { presenceOf, tellPartners, tellPartnersOffline } from '../../domain/partner-presence';
+import type { ChatServer } from './chat-socket';
 
 export interface PresenceUpkeep {
   /** Stops looking for dead nodes (first thing at shutdown). */
