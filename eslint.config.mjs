@@ -22,20 +22,49 @@ const restrictImports = (...patterns) => ({
   'no-restricted-imports': ['error', { patterns: [deepLibImport, ...patterns] }],
 });
 
+/** What every file of `service` may not import. */
+const servicePatterns = (service) => [
+  {
+    regex: `(^|/)(services|${SERVICES.filter((other) => other !== service).join('|')})(/|$)`,
+    message: `A service imports only libs ('@chat/<lib>') and its own files: ${service} may not import another service's files; move what both need into a lib (test helpers into libs/testing).`,
+  },
+  {
+    regex: '(^|/)test/support(/|$)',
+    message:
+      "The root test/support harness starts several services: a service's tests use its own test/support and libs/testing.",
+  },
+];
+
 const serviceBoundaries = SERVICES.map((service) => ({
   files: [`services/${service}/**`],
-  rules: restrictImports(
-    {
-      regex: `(^|/)(services|${SERVICES.filter((other) => other !== service).join('|')})(/|$)`,
-      message: `A service imports only libs ('@chat/<lib>') and its own files: ${service} may not import another service's files; move what both need into a lib (test helpers into libs/testing).`,
-    },
-    {
-      regex: '(^|/)test/support(/|$)',
-      message:
-        "The root test/support harness starts several services: a service's tests use its own test/support and libs/testing.",
-    },
-  ),
+  rules: restrictImports(...servicePatterns(service)),
 }));
+
+// Layers inside a service (README, Code layout): entry points call the domain and the
+// adapters, never the reverse, and the domain reaches the outside only through adapters and
+// libs. These objects come after serviceBoundaries and repeat its patterns: a later config
+// object replaces a rule's options, it does not add to them.
+const entryPointsImport = {
+  regex: '(^|/)entry-points(/|$)',
+  message:
+    'domain/ and adapters/ never import entry-points/: entry points call them, not the other way round.',
+};
+const ioLibraryImport = {
+  regex:
+    '^(socket\\.io(-client)?|amqplib|ioredis|knex|pg|express|jsonwebtoken|opossum|node:(http|https|net))(/|$)',
+  message:
+    'domain/ imports no I/O library: it reaches the outside through adapters/ and the @chat/* libs.',
+};
+const layerBoundaries = SERVICES.flatMap((service) => [
+  {
+    files: [`services/${service}/src/domain/**`],
+    rules: restrictImports(...servicePatterns(service), entryPointsImport, ioLibraryImport),
+  },
+  {
+    files: [`services/${service}/src/adapters/**`],
+    rules: restrictImports(...servicePatterns(service), entryPointsImport),
+  },
+]);
 
 const libBoundaries = {
   files: ['libs/**'],
@@ -89,6 +118,7 @@ export default tseslint.config(
   },
   { rules: restrictImports() },
   ...serviceBoundaries,
+  ...layerBoundaries,
   libBoundaries,
   {
     files: ['scripts/**', 'bench/**', 'examples/**', '**/test/**', 'libs/testing/**'],

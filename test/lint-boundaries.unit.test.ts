@@ -53,6 +53,33 @@ const cases = {
     filePath: 'scripts/example.ts',
     code: "import { createDb } from '../libs/db/src/db';\nvoid createDb;\n",
   },
+  domainImportsEntryPoint: {
+    filePath: 'services/socket-edge/src/domain/example.ts',
+    code: "import type { ChatSocket } from '../entry-points/socket/chat-socket';\nexport type Example = ChatSocket;\n",
+  },
+  adapterImportsEntryPoint: {
+    filePath: 'services/history-service/src/adapters/example.ts',
+    code: "import { createDemoRoutes } from '../entry-points/http/demo-routes';\nvoid createDemoRoutes;\n",
+  },
+  domainImportsIoLibrary: {
+    filePath: 'services/message-service/src/domain/example.ts',
+    code: "import type { Knex } from 'knex';\nexport type Example = Knex;\n",
+  },
+  domainImportsService: {
+    filePath: 'services/message-service/src/domain/example.ts',
+    code: "import { createTurnBatcher } from '../../../socket-edge/src/domain/turn-batcher';\nvoid createTurnBatcher;\n",
+  },
+  allowedLayers: {
+    filePath: 'services/socket-edge/src/domain/example.ts',
+    code: [
+      "import type { EntitlementPolicy } from '@chat/db';",
+      "import type { Presence } from '../adapters/presence';",
+      "import { createTurnBatcher } from './turn-batcher';",
+      'export type Example = [EntitlementPolicy, Presence];',
+      'export const example = createTurnBatcher;',
+      '',
+    ].join('\n'),
+  },
   allowed: {
     filePath: 'services/message-service/test/example.int.test.ts',
     code: [
@@ -111,6 +138,26 @@ describe('import boundaries (eslint.config.mjs)', () => {
       'deepRelativeImport',
       "Import a lib through its entry, '@chat/<lib>'",
     ],
+    [
+      'a domain file imports an entry point',
+      'domainImportsEntryPoint',
+      'domain/ and adapters/ never import entry-points/',
+    ],
+    [
+      'an adapter imports an entry point',
+      'adapterImportsEntryPoint',
+      'domain/ and adapters/ never import entry-points/',
+    ],
+    [
+      'a domain file imports an I/O library',
+      'domainImportsIoLibrary',
+      'domain/ imports no I/O library',
+    ],
+    [
+      "a domain file imports another service's files",
+      'domainImportsService',
+      "message-service may not import another service's files",
+    ],
   ] as const)('when %s, then lint refuses it with its reason', (_, name, reason) => {
     expect(reported[name]).toEqual([
       { ruleId: 'no-restricted-imports', message: expect.stringContaining(reason) },
@@ -119,6 +166,10 @@ describe('import boundaries (eslint.config.mjs)', () => {
 
   it('when a service imports libs and its own files, then lint lets it', () => {
     expect(reported.allowed).toEqual([]);
+  });
+
+  it('when a domain file imports libs, adapters and its own folder, then lint lets it', () => {
+    expect(reported.allowedLayers).toEqual([]);
   });
 
   it("when a system test imports services' files, then lint lets it", () => {
