@@ -20,6 +20,9 @@ function unsignedToken(userId: string): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part({ userId, exp: nowSec() + 3600 })}.`;
 }
 
+/** Refreshes one socket may make per minute here (AUTH_RATE_LIMIT); each test's socket is new. */
+const AUTH_LIMIT = 3;
+
 describe('socket-edge token lifetime and refresh', () => {
   let stack: ChatStack;
   const sockets: ClientSocket[] = [];
@@ -27,7 +30,7 @@ describe('socket-edge token lifetime and refresh', () => {
   beforeAll(async () => {
     stack = await startChatStack({
       label: 'token',
-      env: { TOKEN_EXPIRY_NOTICE_SEC: String(NOTICE_SEC) },
+      env: { TOKEN_EXPIRY_NOTICE_SEC: String(NOTICE_SEC), AUTH_RATE_LIMIT: String(AUTH_LIMIT) },
     });
   });
   afterEach(() => {
@@ -245,5 +248,25 @@ describe('socket-edge token lifetime and refresh', () => {
       event: 'auth',
     });
     await expectServedAs(socket, userId);
+  });
+
+  it('when a socket sends more auth events than AUTH_RATE_LIMIT, then the extra ones get RATE_LIMITED, the socket keeps its token, and other sockets may still refresh', async () => {
+    const userId = newUserId();
+    const socket = await connectWith(mintToken(userId));
+    const other = await connectWith(mintToken(userId));
+
+    const acks = [];
+    for (let n = 0; n <= AUTH_LIMIT; n++)
+      acks.push(await refresh(socket, { token: mintToken(userId) }));
+
+    expect(acks.slice(0, AUTH_LIMIT)).toEqual(
+      Array.from({ length: AUTH_LIMIT }, () => ({ ok: true, expiresAt: expect.any(String) })),
+    );
+    expect(acks[AUTH_LIMIT]).toEqual({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: expect.stringContaining('token refreshes') },
+    });
+    await expectServedAs(socket, userId);
+    expect(await refresh(other, { token: mintToken(userId) })).toMatchObject({ ok: true });
   });
 });

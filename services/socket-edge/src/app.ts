@@ -188,7 +188,16 @@ export async function startSocketEdge(deps: SocketEdgeDeps): Promise<SocketEdge>
     metrics,
     logger,
   });
-  const tokenRefresh = createTokenRefresh({ verifier, logger });
+  const tokenRefresh = createTokenRefresh({
+    verifier,
+    rateLimit: createLocalRateLimit({
+      name: 'auth',
+      what: 'token refreshes',
+      points: config.authRateLimit,
+      windowSec: config.authRateWindowSec,
+    }),
+    logger,
+  });
   // A socket lives as long as the verifier accepts its token, and hears of its end in time.
   const tokenExpiry = Object.freeze({
     graceMs: config.jwtClockToleranceSec * 1000,

@@ -107,6 +107,16 @@ export const socketEdgeEnv = {
     parse.positiveInt(10, 3600),
     'Window of MARK_DELIVERED_RATE_LIMIT',
   ),
+  authRateLimit: envVar(
+    'AUTH_RATE_LIMIT',
+    parse.positiveInt(10, 10_000),
+    'auth events (token refreshes) one socket may make per AUTH_RATE_WINDOW_SEC (a client refreshes once per token lifetime, and retries a few times at most); beyond it they get RATE_LIMITED and the socket keeps its token',
+  ),
+  authRateWindowSec: envVar(
+    'AUTH_RATE_WINDOW_SEC',
+    parse.positiveInt(60, 3600),
+    'Window of AUTH_RATE_LIMIT',
+  ),
   maxRoomsPerSocket: envVar(
     'MAX_ROOMS_PER_SOCKET',
     parse.positiveInt(100, 10_000),
